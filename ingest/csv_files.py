@@ -1,0 +1,106 @@
+"""Reading CSV files as chunks of raw lines: compression, encoding, header, delimiter.
+
+Lines are kept raw so that a rejected row is quarantined as it was written,
+with its line number.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from ingest.exceptions import FileProblem
+
+GZIP_MAGIC = b"\x1f\x8b"
+SNIFF_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class CsvHeader:
+    """What the first line of a file tells: its columns and delimiter."""
+
+    columns: tuple[str, ...]
+    delimiter: str
+
+    @property
+    def decimal_comma(self) -> bool:
+        """Whether a decimal comma is accepted (only with ``;`` as delimiter)."""
+        return self.delimiter == ";"
+
+
+@dataclass(frozen=True)
+class LineChunk:
+    """Consecutive data lines of a file; ``first_line`` is the 1-based number of the first."""
+
+    first_line: int
+    lines: list[str]
+
+
+def open_text(path: Path) -> IO[str]:
+    """Open a CSV file as text: gzip when compressed, UTF-8 with or without BOM."""
+    try:
+        with open(path, "rb") as probe:
+            head = probe.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise FileProblem(str(path), f"cannot be read ({exc.strerror or exc})") from exc
+    raw: IO[bytes]
+    if head.startswith(GZIP_MAGIC):
+        raw = gzip.open(path, "rb")
+        try:
+            head = raw.read(SNIFF_BYTES)
+        except (OSError, EOFError) as exc:
+            raw.close()
+            raise FileProblem(str(path), f"is a damaged or truncated gzip file ({exc})") from exc
+        raw.seek(0)
+    else:
+        raw = open(path, "rb")  # noqa: SIM115 - closed by the returned wrapper
+    if b"\x00" in head:
+        raw.close()
+        raise FileProblem(str(path), "is binary (NUL bytes), not a CSV text file")
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head[: SNIFF_BYTES - 4])
+    except UnicodeDecodeError as exc:
+        raw.close()
+        raise FileProblem(
+            str(path), f"is not UTF-8 text (byte {exc.start}); re-export it as UTF-8"
+        ) from exc
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
+
+
+def parse_header(line: str, path: str) -> CsvHeader:
+    """Column names and delimiter of a header line."""
+    text = line.strip("\r\n")
+    if not text.strip():
+        raise FileProblem(path, "has no header line (the first line is empty)")
+    delimiter = ";" if text.count(";") > text.count(",") else ","
+    columns = tuple(c.strip() for c in next(csv.reader([text], delimiter=delimiter)))
+    if len(columns) < 2:
+        raise FileProblem(path, f"has no CSV header: first line is {text[:80]!r}")
+    return CsvHeader(columns, delimiter)
+
+
+def read_line_chunks(handle: IO[str], *, first_line: int, size: int) -> Iterator[LineChunk]:
+    """Chunks of about ``size`` raw lines, without their line ends."""
+    number = first_line
+    while lines := handle.readlines(size * 64):
+        yield LineChunk(number, [line.rstrip("\r\n") for line in lines])
+        number += len(lines)
+
+
+def check_gzip_complete(path: Path) -> None:
+    """Read a gzip file through once, so that a truncated one is refused before any write."""
+    with open(path, "rb") as probe:
+        if not probe.read(2).startswith(GZIP_MAGIC):
+            return
+    try:
+        with gzip.open(path, "rb") as stream:
+            while stream.read(1 << 22):
+                pass
+    except (OSError, EOFError) as exc:
+        raise FileProblem(str(path), f"is a damaged or truncated gzip file ({exc})") from exc

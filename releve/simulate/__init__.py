@@ -1,0 +1,1 @@
+"""Synthetic meters and labelled anomaly scenarios for tests and evaluation."""

@@ -1,0 +1,63 @@
+"""Meters and the accounts, sites and contracts they belong to."""
+
+from __future__ import annotations
+
+import pandas as pd
+import psycopg
+
+from store.copy import copy_frame
+
+METER_COLUMNS = [
+    "meter_id", "kind", "unit", "digits", "account_id", "contract_id", "site_id", "timezone",
+    "installed_at", "replaces", "q3_m3h", "conversion_kwh_per_m3",
+]
+
+
+def fetch_meters(conn: psycopg.Connection, meter_ids: list[str] | None = None) -> pd.DataFrame:
+    """Meters (all, or those of ``meter_ids``) with their attributes, indexed by nothing."""
+    query = f"SELECT {', '.join(METER_COLUMNS)}, assigned FROM meters"
+    params: tuple = ()
+    if meter_ids is not None:
+        query += " WHERE meter_id = ANY(%s)"
+        params = (list(meter_ids),)
+    cur = conn.execute(query, params)  # type: ignore[arg-type]
+    return pd.DataFrame(cur.fetchall(), columns=[*METER_COLUMNS, "assigned"])
+
+
+def register_unassigned(conn: psycopg.Connection, meters: pd.DataFrame) -> None:
+    """Register meters seen only in readings (``meter_id``, ``unit``), kind unknown."""
+    if meters.empty:
+        return
+    conn.execute(
+        "INSERT INTO meters (meter_id, unit) SELECT * FROM unnest(%s::text[], %s::text[])"
+        " ON CONFLICT (meter_id) DO NOTHING",
+        (list(meters["meter_id"]), list(meters["unit"])),
+    )
+
+
+def upsert_meters(conn: psycopg.Connection, meters: pd.DataFrame) -> int:
+    """Insert or update meters (``METER_COLUMNS``), creating their accounts, sites and contracts."""
+    if meters.empty:
+        return 0
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS stage_meters (LIKE meters INCLUDING DEFAULTS)"
+        " ON COMMIT DELETE ROWS"
+    )
+    copy_frame(conn, "stage_meters", meters[METER_COLUMNS])
+    for table, key, parents in (
+        ("accounts", "account_id", ""),
+        ("sites", "site_id", ", account_id"),
+        ("contracts", "contract_id", ", account_id, site_id"),
+    ):
+        conn.execute(
+            f"INSERT INTO {table} ({key}{parents}) SELECT DISTINCT ON ({key}) {key}{parents}"  # type: ignore[arg-type]
+            f" FROM stage_meters WHERE {key} IS NOT NULL ON CONFLICT ({key}) DO NOTHING"
+        )
+    updates = ", ".join(f"{c} = excluded.{c}" for c in METER_COLUMNS[1:])
+    cur = conn.execute(
+        f"INSERT INTO meters ({', '.join(METER_COLUMNS)}, assigned)"  # type: ignore[arg-type]
+        f" SELECT {', '.join(METER_COLUMNS)}, true FROM stage_meters"
+        f" ON CONFLICT (meter_id) DO UPDATE SET {updates}, assigned = true, updated_at = now()"
+    )
+    conn.execute("TRUNCATE stage_meters")
+    return cur.rowcount

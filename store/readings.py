@@ -1,0 +1,83 @@
+"""Raw readings: idempotent bulk insert on (meter_id, ts), and reads back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import psycopg
+
+from store.copy import FROM_US, copy_frame, timestamps_us
+
+STAGE = (
+    "CREATE TEMP TABLE IF NOT EXISTS stage_readings (meter_id text, ts_us bigint,"
+    " index_value float8, quality text, source text) ON COMMIT DELETE ROWS"
+)
+
+
+@dataclass(frozen=True)
+class InsertOutcome:
+    """What became of staged readings: stored, or already there (same or other value)."""
+
+    stored: int
+    existing: pd.DataFrame  # meter_id, ts, index_value, stored_index, stored_source
+
+
+def upsert_readings(conn: psycopg.Connection, readings: pd.DataFrame, *, batch_id: int) -> InsertOutcome:
+    """Insert readings (``meter_id, ts, index_value, quality, source``) unique on (meter_id, ts).
+
+    A reading whose key is already stored is not written; it comes back in
+    ``existing`` with the stored value, for the caller to tell a duplicate from
+    a conflict. Rows are inserted in key order so that concurrent loads of
+    overlapping files wait for each other instead of deadlocking.
+    """
+    conn.execute(STAGE)
+    stage = readings.sort_values(["meter_id", "ts"])
+    stage = stage.assign(ts_us=timestamps_us(stage["ts"]))
+    copy_frame(conn, "stage_readings", stage[["meter_id", "ts_us", "index_value", "quality", "source"]])
+    cur = conn.execute(
+        "INSERT INTO readings (meter_id, ts, index_value, quality, source, batch_id)"  # type: ignore[arg-type]
+        f" SELECT meter_id, {FROM_US.format(column='ts_us')}, index_value, quality, source, %s"
+        " FROM stage_readings ORDER BY meter_id, ts_us ON CONFLICT (meter_id, ts) DO NOTHING",
+        (batch_id,),
+    )
+    stored = cur.rowcount
+    existing = pd.DataFrame(columns=["meter_id", "ts", "index_value", "stored_index", "stored_source"])
+    if stored < len(stage):
+        # Rows this transaction wrote carry its id in xmin; any other row at a staged key was there before.
+        cur = conn.execute(
+            "SELECT s.meter_id, r.ts, s.index_value, r.index_value, r.source"  # type: ignore[arg-type]
+            " FROM stage_readings s JOIN readings r"
+            f" ON r.meter_id = s.meter_id AND r.ts = {FROM_US.format(column='s.ts_us')}"
+            " WHERE r.xmin::text::bigint <> txid_current() % 4294967296"
+        )
+        existing = pd.DataFrame(cur.fetchall(), columns=existing.columns)
+    conn.execute("TRUNCATE stage_readings")
+    return InsertOutcome(stored, existing)
+
+
+def fetch_readings(
+    conn: psycopg.Connection,
+    meter_ids: list[str] | None = None,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Readings ordered by meter and time: ``meter_id, ts, index, quality, source``."""
+    where, params = ["true"], []
+    if meter_ids is not None:
+        where.append("meter_id = ANY(%s)")
+        params.append(list(meter_ids))
+    if start is not None:
+        where.append("ts >= %s")
+        params.append(start)
+    if end is not None:
+        where.append("ts < %s")
+        params.append(end)
+    cur = conn.execute(
+        "SELECT meter_id, ts, index_value, quality, source FROM readings"  # type: ignore[arg-type]
+        f" WHERE {' AND '.join(where)} ORDER BY meter_id, ts",
+        params,
+    )
+    frame = pd.DataFrame(cur.fetchall(), columns=["meter_id", "ts", "index", "quality", "source"])
+    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
+    return frame
