@@ -10,7 +10,6 @@ import codecs
 import csv
 import gzip
 import io
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -34,12 +33,27 @@ class CsvHeader:
         return self.delimiter == ";"
 
 
-@dataclass(frozen=True)
-class LineChunk:
-    """Consecutive data lines of a file; ``first_line`` is the 1-based number of the first."""
+class Utf8Stream(io.RawIOBase):
+    """Bytes of a text handle re-encoded as UTF-8: undecodable input arrives as U+FFFD, never as an error."""
 
-    first_line: int
-    lines: list[str]
+    def __init__(self, text: IO[str]) -> None:
+        self._text = text
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            data, self._pending = self._pending + self._text.read().encode(), b""
+            return data
+        while len(self._pending) < size:
+            more = self._text.read(max(size, 1 << 16))
+            if not more:
+                break
+            self._pending += more.encode()
+        data, self._pending = self._pending[:size], self._pending[size:]
+        return data
 
 
 def open_text(path: Path) -> IO[str]:
@@ -49,9 +63,9 @@ def open_text(path: Path) -> IO[str]:
             head = probe.read(SNIFF_BYTES)
     except OSError as exc:
         raise FileProblem(str(path), f"cannot be read ({exc.strerror or exc})") from exc
-    raw: IO[bytes]
+    raw: IO[bytes] | gzip.GzipFile
     if head.startswith(GZIP_MAGIC):
-        raw = gzip.open(path, "rb")
+        raw = gzip.open(path, "rb")  # noqa: SIM115 - closed by the returned wrapper
         try:
             head = raw.read(SNIFF_BYTES)
         except (OSError, EOFError) as exc:
@@ -83,14 +97,6 @@ def parse_header(line: str, path: str) -> CsvHeader:
     if len(columns) < 2:
         raise FileProblem(path, f"has no CSV header: first line is {text[:80]!r}")
     return CsvHeader(columns, delimiter)
-
-
-def read_line_chunks(handle: IO[str], *, first_line: int, size: int) -> Iterator[LineChunk]:
-    """Chunks of about ``size`` raw lines, without their line ends."""
-    number = first_line
-    while lines := handle.readlines(size * 64):
-        yield LineChunk(number, [line.rstrip("\r\n") for line in lines])
-        number += len(lines)
 
 
 def check_gzip_complete(path: Path) -> None:

@@ -46,8 +46,13 @@ class LoadResult:
 
 
 def store_readings(
-    conn: psycopg.Connection, readings: pd.DataFrame, rejects: pd.DataFrame, *,
-    source: str, location: str, batch_id: int | None = None,
+    conn: psycopg.Connection,
+    readings: pd.DataFrame,
+    rejects: pd.DataFrame,
+    *,
+    source: str,
+    location: str,
+    batch_id: int | None = None,
 ) -> LoadResult:
     """Store valid readings and quarantine the rest, in one transaction.
 
@@ -61,10 +66,16 @@ def store_readings(
             batch_id = insert_batch(conn, source=source, location=location)
         converted, unit_rejects = _to_meter_units(conn, readings)
         unique, duplicates, repeat_rejects = _first_per_key(converted)
-        outcome = upsert_readings(conn, unique.rename(columns={"index": "index_value"}), batch_id=batch_id)
+        outcome = upsert_readings(
+            conn, unique.rename(columns={"index": "index_value"}), batch_id=batch_id
+        )
         existing_duplicates, conflict_rejects = _classify_existing(outcome.existing, unique)
         all_rejects = pd.concat(
-            [frame for frame in (rejects, unit_rejects, repeat_rejects, conflict_rejects) if not frame.empty]
+            [
+                frame
+                for frame in (rejects, unit_rejects, repeat_rejects, conflict_rejects)
+                if not frame.empty
+            ]
             or [pd.DataFrame(columns=REJECT_COLUMNS)]
         )
         upsert_quarantine(conn, all_rejects, source=source, batch_id=batch_id)
@@ -75,20 +86,27 @@ def store_readings(
             quarantined=Counter(all_rejects["reason_code"]),
         )
         add_batch_counts(
-            conn, batch_id, rows_read=result.rows_read, stored=result.stored,
-            duplicates=result.duplicates, quarantined=result.quarantined_total,
+            conn,
+            batch_id,
+            rows_read=result.rows_read,
+            stored=result.stored,
+            duplicates=result.duplicates,
+            quarantined=result.quarantined_total,
         )
     return result
 
 
-def _to_meter_units(conn: psycopg.Connection, readings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _to_meter_units(
+    conn: psycopg.Connection, readings: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Convert indexes to each meter's unit; reject units the meter cannot count in.
 
     Meters not registered yet are registered as unassigned, in the unit of their first reading.
     """
     if readings.empty:
         return readings, pd.DataFrame(columns=REJECT_COLUMNS)
-    firsts = readings.drop_duplicates("meter_id")[["meter_id", "unit"]]
+    # Sorted, so that concurrent loads lock new meters in one order.
+    firsts = readings.drop_duplicates("meter_id")[["meter_id", "unit"]].sort_values("meter_id")
     register_unassigned(conn, firsts)
     meters = fetch_meters(conn, list(firsts["meter_id"])).set_index("meter_id")
     meter_unit = readings["meter_id"].map(meters["unit"])
@@ -102,7 +120,9 @@ def _to_meter_units(conn: psycopg.Connection, readings: pd.DataFrame) -> tuple[p
     kinds = bad["meter_id"].map(meters["kind"]).fillna("unassigned")
     reasons = [
         f"unit {u} cannot be converted to the unit {mu} of meter {m} ({k}); check the unit or the meter id"
-        for u, mu, m, k in zip(bad["unit"], meter_unit[~compatible], bad["meter_id"], kinds, strict=True)
+        for u, mu, m, k in zip(
+            bad["unit"], meter_unit[~compatible], bad["meter_id"], kinds, strict=True
+        )
     ]
     return good, _rejects(bad, reasons, "incompatible_unit")
 
@@ -120,10 +140,20 @@ def _first_per_key(readings: pd.DataFrame) -> tuple[pd.DataFrame, int, pd.DataFr
     kept_conflicting = kept[~same]
     reasons = [
         f"meter {m} at {t.isoformat()}: index {v:g} conflicts with index {k:g} at {loc}; the first is kept"
-        for m, t, v, k, loc in zip(conflicts["meter_id"], conflicts["ts"], conflicts["index"],
-                                   kept_conflicting["index"], kept_conflicting["location"], strict=True)
+        for m, t, v, k, loc in zip(
+            conflicts["meter_id"],
+            conflicts["ts"],
+            conflicts["index"],
+            kept_conflicting["index"],
+            kept_conflicting["location"],
+            strict=True,
+        )
     ]
-    return readings[~repeated], int(same.sum()), _rejects(conflicts, reasons, "conflicting_duplicate")
+    return (
+        readings[~repeated],
+        int(same.sum()),
+        _rejects(conflicts, reasons, "conflicting_duplicate"),
+    )
 
 
 def _classify_existing(existing: pd.DataFrame, unique: pd.DataFrame) -> tuple[int, pd.DataFrame]:
@@ -132,19 +162,32 @@ def _classify_existing(existing: pd.DataFrame, unique: pd.DataFrame) -> tuple[in
         return 0, pd.DataFrame(columns=REJECT_COLUMNS)
     existing = existing.assign(ts=pd.to_datetime(existing["ts"], utc=True))
     merged = existing.merge(unique, on=["meter_id", "ts"], how="left")
-    same = np.isclose(merged["index_value"], merged["stored_index"], rtol=0, atol=10.0**-INDEX_DECIMALS)
+    same = np.isclose(
+        merged["index_value"], merged["stored_index"], rtol=0, atol=10.0**-INDEX_DECIMALS
+    )
     conflicts = merged[~same]
     reasons = [
         f"meter {m} at {t.isoformat()}: index {v:g} conflicts with the stored index {s:g}"
         f" (from {src}); the stored reading is kept"
-        for m, t, v, s, src in zip(conflicts["meter_id"], conflicts["ts"], conflicts["index_value"],
-                                   conflicts["stored_index"], conflicts["stored_source"], strict=True)
+        for m, t, v, s, src in zip(
+            conflicts["meter_id"],
+            conflicts["ts"],
+            conflicts["index_value"],
+            conflicts["stored_index"],
+            conflicts["stored_source"],
+            strict=True,
+        )
     ]
     return int(same.sum()), _rejects(conflicts, reasons, "conflicting_duplicate")
 
 
 def _rejects(rows: pd.DataFrame, reasons: list[str], code: str) -> pd.DataFrame:
     return pd.DataFrame(
-        {"location": list(rows["location"]), "raw": list(rows["raw"]), "reason": reasons, "reason_code": code},
+        {
+            "location": list(rows["location"]),
+            "raw": list(rows["raw"]),
+            "reason": reasons,
+            "reason_code": code,
+        },
         columns=REJECT_COLUMNS,
     )

@@ -22,11 +22,15 @@ def resolve_meter_columns(columns: tuple[str, ...], path: str) -> dict[str, int]
     lowered = {c.lower(): i for i, c in enumerate(columns)}
     missing = [c for c in REQUIRED if c not in lowered]
     if missing:
-        raise FileProblem(path, f"meters file lacks column(s) {', '.join(missing)}; found: {', '.join(columns)}")
+        raise FileProblem(
+            path, f"meters file lacks column(s) {', '.join(missing)}; found: {', '.join(columns)}"
+        )
     return {c: lowered[c] for c in METER_COLUMNS if c in lowered}
 
 
-def parse_meters(fields: pd.DataFrame, positions: dict[str, int], *, location: str) -> tuple[pd.DataFrame, Rejections]:
+def parse_meters(
+    fields: pd.DataFrame, positions: dict[str, int], *, location: str
+) -> tuple[pd.DataFrame, Rejections]:
     """Validate meter rows; each bad row is rejected with the first problem found."""
     good, bad_lines, bad_raw, reasons = [], [], [], []
     for _, row in fields.iterrows():
@@ -48,12 +52,21 @@ def _parse_meter(v: dict[str, str]) -> tuple[dict[str, object], str | None]:
     """One meter row, or ``"code: message"`` saying what is wrong with it."""
     meter_id, kind = v["meter_id"], v["kind"].lower()
     if not METER_ID.fullmatch(meter_id):
-        return {}, f"bad_meter_id: meter id {meter_id[:80]!r} is not 1-64 characters of letters, digits and . _ : -"
+        return (
+            {},
+            f"bad_meter_id: meter id {meter_id[:80]!r} is not 1-64 characters of letters, digits and . _ : -",
+        )
     if kind not in KIND_DIMENSIONS:
-        return {}, f"bad_kind: kind {kind[:20]!r} of meter {meter_id} is not one of water, gas, electricity"
+        return (
+            {},
+            f"bad_kind: kind {kind[:20]!r} of meter {meter_id} is not one of water, gas, electricity",
+        )
     unit = normalize_unit(v["unit"])
     if unit is None:
-        return {}, f"unknown_unit: unit {v['unit'][:20]!r} of meter {meter_id} is not one of m3, L, kWh, Wh"
+        return (
+            {},
+            f"unknown_unit: unit {v['unit'][:20]!r} of meter {meter_id} is not one of m3, L, kWh, Wh",
+        )
     if UNIT_SCALE[unit][0] not in KIND_DIMENSIONS[kind]:
         return {}, f"incompatible_unit: a {kind} meter cannot count in {unit} (meter {meter_id})"
     record: dict[str, object] = {"meter_id": meter_id, "kind": kind, "unit": unit}
@@ -70,13 +83,19 @@ def _parse_meter(v: dict[str, str]) -> tuple[dict[str, object], str | None]:
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            return {}, f"bad_timezone: timezone {timezone[:40]!r} of meter {meter_id} is not an IANA name such as Europe/Paris"
+            return (
+                {},
+                f"bad_timezone: timezone {timezone[:40]!r} of meter {meter_id} is not an IANA name such as Europe/Paris",
+            )
     record["timezone"] = timezone
     installed = v.get("installed_at") or None
     if installed:
         stamp = pd.to_datetime(installed, format="ISO8601", errors="coerce", utc=True)
         if pd.isna(stamp):
-            return {}, f"bad_meter_attribute: installed_at {installed[:40]!r} of meter {meter_id} is not an ISO 8601 date"
+            return (
+                {},
+                f"bad_meter_attribute: installed_at {installed[:40]!r} of meter {meter_id} is not an ISO 8601 date",
+            )
         installed = stamp.isoformat()
     record["installed_at"] = installed
     return record, None

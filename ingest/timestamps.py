@@ -38,9 +38,7 @@ def parse_timestamps(
         retry = naive[dst_gap].dt.tz_localize(timezone, ambiguous=True, nonexistent="NaT")
         problem[retry.index[retry.notna()]] = "ambiguous_local_time"
         problem[retry.index[retry.isna()]] = "nonexistent_local_time"
-    utc = pd.concat(
-        [_as_utc_us(aware), _as_utc_us(localized)]
-    )
+    utc = pd.concat([_as_utc_us(aware), _as_utc_us(localized)])
     return utc.reindex(text.index), problem
 
 

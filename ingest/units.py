@@ -11,9 +11,17 @@ UNIT_SCALE: dict[str, tuple[str, float]] = {
 }
 
 ALIASES: dict[str, str] = {
-    "m3": "m3", "m³": "m3", "m^3": "m3", "m**3": "m3",
-    "l": "L", "litre": "L", "litres": "L", "liter": "L", "liters": "L",
-    "kwh": "kWh", "wh": "Wh",
+    "m3": "m3",
+    "m³": "m3",
+    "m^3": "m3",
+    "m**3": "m3",
+    "l": "L",
+    "litre": "L",
+    "litres": "L",
+    "liter": "L",
+    "liters": "L",
+    "kwh": "kWh",
+    "wh": "Wh",
 }
 
 # The dimensions a meter kind may count in.

@@ -50,7 +50,10 @@ def step_load_sample(ctx: DemoContext) -> None:
 
 def step_status(ctx: DemoContext) -> None:
     """Show where the store is and what it holds."""
-    location = ctx.settings.database_url or f"embedded PostgreSQL in {store.embedded_server(ctx.settings).data_dir}"
+    location = (
+        ctx.settings.database_url
+        or f"embedded PostgreSQL in {store.embedded_server(ctx.settings).data_dir}"
+    )
     print(format_status(fetch_status(ctx.conn, location)))
 
 

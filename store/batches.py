@@ -16,8 +16,13 @@ def insert_batch(conn: psycopg.Connection, *, source: str, location: str) -> int
 
 
 def add_batch_counts(
-    conn: psycopg.Connection, batch_id: int, *, rows_read: int, stored: int,
-    duplicates: int, quarantined: int,
+    conn: psycopg.Connection,
+    batch_id: int,
+    *,
+    rows_read: int,
+    stored: int,
+    duplicates: int,
+    quarantined: int,
 ) -> None:
     """Add one load's counts to its batch."""
     conn.execute(

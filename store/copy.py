@@ -6,14 +6,17 @@ import io
 
 import pandas as pd
 import psycopg
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 
 def copy_frame(conn: psycopg.Connection, table: str, frame: pd.DataFrame) -> None:
     """COPY ``frame`` (its columns named as the table's) into ``table`` as CSV."""
     if frame.empty:
         return
-    buffer = io.StringIO()
-    frame.to_csv(buffer, header=False, index=False)
+    buffer = io.BytesIO()
+    arrow = pa.Table.from_pandas(frame, preserve_index=False)
+    pacsv.write_csv(arrow, buffer, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
     columns = ", ".join(frame.columns)
     with conn.cursor().copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:  # type: ignore[arg-type]
         copy.write(buffer.getvalue())

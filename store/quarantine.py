@@ -21,7 +21,9 @@ def upsert_quarantine(
         " (location text, raw text, reason_code text, reason text) ON COMMIT DELETE ROWS"
     )
     frame = rejects[["location", "raw", "reason_code", "reason"]].copy()
-    frame["raw"] = frame["raw"].astype(str).str.slice(0, MAX_RAW_CHARS).str.replace("\x00", "", regex=False)
+    frame["raw"] = (
+        frame["raw"].astype(str).str.slice(0, MAX_RAW_CHARS).str.replace("\x00", "", regex=False)
+    )
     copy_frame(conn, "stage_quarantine", frame)
     cur = conn.execute(
         "INSERT INTO quarantine (source, location, raw, reason_code, reason, batch_id)"

@@ -23,26 +23,35 @@ class InsertOutcome:
     existing: pd.DataFrame  # meter_id, ts, index_value, stored_index, stored_source
 
 
-def upsert_readings(conn: psycopg.Connection, readings: pd.DataFrame, *, batch_id: int) -> InsertOutcome:
+def upsert_readings(
+    conn: psycopg.Connection, readings: pd.DataFrame, *, batch_id: int
+) -> InsertOutcome:
     """Insert readings (``meter_id, ts, index_value, quality, source``) unique on (meter_id, ts).
 
     A reading whose key is already stored is not written; it comes back in
     ``existing`` with the stored value, for the caller to tell a duplicate from
     a conflict. Rows are inserted in key order so that concurrent loads of
-    overlapping files wait for each other instead of deadlocking.
+    overlapping files wait for each other instead of deadlocking (the staging
+    table is filled in that order and read back in it).
     """
     conn.execute(STAGE)
-    stage = readings.sort_values(["meter_id", "ts"])
+    stage = readings
+    if not _in_key_order(stage):
+        stage = stage.sort_values(["meter_id", "ts"])
     stage = stage.assign(ts_us=timestamps_us(stage["ts"]))
-    copy_frame(conn, "stage_readings", stage[["meter_id", "ts_us", "index_value", "quality", "source"]])
+    copy_frame(
+        conn, "stage_readings", stage[["meter_id", "ts_us", "index_value", "quality", "source"]]
+    )
     cur = conn.execute(
         "INSERT INTO readings (meter_id, ts, index_value, quality, source, batch_id)"  # type: ignore[arg-type]
         f" SELECT meter_id, {FROM_US.format(column='ts_us')}, index_value, quality, source, %s"
-        " FROM stage_readings ORDER BY meter_id, ts_us ON CONFLICT (meter_id, ts) DO NOTHING",
+        " FROM stage_readings ON CONFLICT (meter_id, ts) DO NOTHING",
         (batch_id,),
     )
     stored = cur.rowcount
-    existing = pd.DataFrame(columns=["meter_id", "ts", "index_value", "stored_index", "stored_source"])
+    existing = pd.DataFrame(
+        columns=["meter_id", "ts", "index_value", "stored_index", "stored_source"]
+    )
     if stored < len(stage):
         # Rows this transaction wrote carry its id in xmin; any other row at a staged key was there before.
         cur = conn.execute(
@@ -54,6 +63,15 @@ def upsert_readings(conn: psycopg.Connection, readings: pd.DataFrame, *, batch_i
         existing = pd.DataFrame(cur.fetchall(), columns=existing.columns)
     conn.execute("TRUNCATE stage_readings")
     return InsertOutcome(stored, existing)
+
+
+def _in_key_order(readings: pd.DataFrame) -> bool:
+    meters = readings["meter_id"]
+    if not meters.is_monotonic_increasing:
+        return False
+    same_meter = meters.to_numpy()[1:] == meters.to_numpy()[:-1]
+    ts = timestamps_us(readings["ts"]).to_numpy()
+    return bool((ts[1:][same_meter] > ts[:-1][same_meter]).all())
 
 
 def fetch_readings(

@@ -21,11 +21,16 @@ class StoreStatus:
 def fetch_status(conn: psycopg.Connection, location: str) -> StoreStatus:
     """Version, TimescaleDB presence, applied migrations and row counts per table."""
     version = conn.execute("SHOW server_version").fetchone()
-    timescale = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'").fetchone()
+    timescale = conn.execute(
+        "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'"
+    ).fetchone()
     migrations = [r[0] for r in conn.execute("SELECT version FROM schema_migrations ORDER BY 1")]
-    tables = [r[0] for r in conn.execute(
-        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
-    )]
+    tables = [
+        r[0]
+        for r in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+        )
+    ]
     counts = {}
     for table in tables:
         row = conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()  # type: ignore[arg-type]

@@ -16,7 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``releve db``."""
     parser = subparsers.add_parser("db", help="start, inspect, migrate or stop the store")
     parser.add_argument(
-        "action", choices=["up", "status", "migrate", "down"],
+        "action",
+        choices=["up", "status", "migrate", "down"],
         help="up: start the embedded store; status: where, version, rows; "
         "migrate: apply missing migrations; down: stop the embedded store",
     )
@@ -37,7 +38,9 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "migrate":
         with psycopg.connect(store.database_url(settings)) as conn:
             applied = migrate(conn)
-        print(f"{location}: applied {', '.join(m.path.name for m in applied) or 'nothing (up to date)'}")
+        print(
+            f"{location}: applied {', '.join(m.path.name for m in applied) or 'nothing (up to date)'}"
+        )
         return 0
     with store.connect(settings) as conn:
         if args.action == "up":

@@ -30,6 +30,8 @@ def run(args: argparse.Namespace) -> int:
         print("quarantine is empty")
         return 0
     for item in items.itertuples():
-        print(f"{item.received_at:%Y-%m-%d %H:%M} {item.source} {item.location}\n"
-              f"  {item.reason_code}: {item.reason}\n  raw: {item.raw[:200]!r}")
+        print(
+            f"{item.received_at:%Y-%m-%d %H:%M} {item.source} {item.location}\n"
+            f"  {item.reason_code}: {item.reason}\n  raw: {item.raw[:200]!r}"
+        )
     return 0

@@ -26,8 +26,19 @@ METERS = pd.DataFrame(
         ("G-2001", "gas", "m3", 6, "A-1", "C-4", "S-1", "Europe/Paris", "", "", 11.2),
         ("G-2002", "gas", "m3", 6, "A-2", "C-5", "S-3", "Europe/Paris", "", "", 10.9),
     ],
-    columns=["meter_id", "kind", "unit", "digits", "account_id", "contract_id", "site_id",
-             "timezone", "replaces", "q3_m3h", "conversion_kwh_per_m3"],
+    columns=[
+        "meter_id",
+        "kind",
+        "unit",
+        "digits",
+        "account_id",
+        "contract_id",
+        "site_id",
+        "timezone",
+        "replaces",
+        "q3_m3h",
+        "conversion_kwh_per_m3",
+    ],
 )
 
 BAD_ROWS = [
@@ -45,18 +56,26 @@ def sample_readings(*, start: str = "2026-01-01", days: int = 28, seed: int = 7)
     tz = "Europe/Paris"
     hours = pd.date_range(start, periods=days * 24, freq="h", tz=tz)
     frames = []
-    for meter, litres_per_day, leak_l_per_h in (("W-1001", 350, 0.0), ("W-1002", 180, 12.0), ("W-1003", 250, 0.0)):
+    for meter, litres_per_day, leak_l_per_h in (
+        ("W-1001", 350, 0.0),
+        ("W-1002", 180, 12.0),
+        ("W-1003", 250, 0.0),
+    ):
         use = litres_per_day * WATER_DAY_SHAPE[hours.hour] * rng.gamma(2.0, 0.5, len(hours))
         use += np.where(np.arange(len(hours)) >= 10 * 24, leak_l_per_h, 0.0)
         index_l = 1_000_000 * rng.random() + np.cumsum(use)
         unit = "L" if meter == "W-1003" else "m3"
         index = np.round(index_l, 0) if unit == "L" else np.round(index_l / 1000, 3)
-        frames.append(pd.DataFrame({"meter_id": meter, "timestamp": hours, "index": index, "unit": unit}))
+        frames.append(
+            pd.DataFrame({"meter_id": meter, "timestamp": hours, "index": index, "unit": unit})
+        )
     days_index = pd.date_range(start, periods=days, freq="D", tz=tz)
     for meter, kwh_per_day in (("G-2001", 60.0), ("G-2002", 35.0)):
         m3 = kwh_per_day / 11 * rng.gamma(8.0, 1 / 8, days)
         index = np.round(5000 * rng.random() + np.cumsum(m3), 2)
-        frames.append(pd.DataFrame({"meter_id": meter, "timestamp": days_index, "index": index, "unit": "m3"}))
+        frames.append(
+            pd.DataFrame({"meter_id": meter, "timestamp": days_index, "index": index, "unit": "m3"})
+        )
     readings = pd.concat(frames, ignore_index=True)
     readings["timestamp"] = readings["timestamp"].map(lambda t: t.isoformat())
     readings["quality"] = "actual"

@@ -56,7 +56,13 @@ def test_duplicates_are_counted_and_conflicts_quarantined_with_both_values(
     conn: psycopg.Connection, tmp_path: Path
 ) -> None:
     load(conn, write(tmp_path / "a.csv", HEADER + "M1,2026-02-01T00:00Z,10.5,m3,\n"))
-    outcome = load(conn, write(tmp_path / "b.csv", HEADER + "M1,2026-02-01T00:00Z,10.5,m3,\nM1,2026-02-01T00:00Z,11,m3,\n"))
+    outcome = load(
+        conn,
+        write(
+            tmp_path / "b.csv",
+            HEADER + "M1,2026-02-01T00:00Z,10.5,m3,\nM1,2026-02-01T00:00Z,11,m3,\n",
+        ),
+    )
     assert outcome.result.duplicates == 1
     assert outcome.result.quarantined == {"conflicting_duplicate": 1}
     reason = conn.execute("SELECT reason FROM quarantine").fetchone()
@@ -65,7 +71,9 @@ def test_duplicates_are_counted_and_conflicts_quarantined_with_both_values(
     assert stored == [(10.5,)], "the first reading stays"
 
 
-def test_conflict_against_the_store_names_both_values(conn: psycopg.Connection, tmp_path: Path) -> None:
+def test_conflict_against_the_store_names_both_values(
+    conn: psycopg.Connection, tmp_path: Path
+) -> None:
     load(conn, write(tmp_path / "a.csv", HEADER + "M1,2026-02-01T00:00Z,10.5,m3,\n"))
     outcome = load(conn, write(tmp_path / "b.csv", HEADER + "M1,2026-02-01T01:00+01:00,12,m3,\n"))
     assert outcome.result.quarantined == {"conflicting_duplicate": 1}
@@ -73,30 +81,54 @@ def test_conflict_against_the_store_names_both_values(conn: psycopg.Connection, 
     assert reason is not None and "12" in reason[0] and "stored index 10.5" in reason[0]
 
 
-def test_quarantine_keeps_file_line_raw_text_and_reason(conn: psycopg.Connection, tmp_path: Path) -> None:
-    path = write(tmp_path / "r.csv", HEADER + "M1,2026-02-01T00:00Z,1,m3,\nM1,2026-02-01T01:00Z,-5,m3,\n")
+def test_quarantine_keeps_file_line_raw_text_and_reason(
+    conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path / "r.csv", HEADER + "M1,2026-02-01T00:00Z,1,m3,\nM1,2026-02-01T01:00Z,-5,m3,\n"
+    )
     load(conn, path)
-    row = conn.execute("SELECT source, location, raw, reason_code, reason FROM quarantine").fetchone()
-    assert row == ("csv:r.csv", f"{path}:3", "M1,2026-02-01T01:00Z,-5,m3,", "negative_index",
-                   "index -5 is negative; a register cannot go below zero")
+    row = conn.execute(
+        "SELECT source, location, raw, reason_code, reason FROM quarantine"
+    ).fetchone()
+    assert row == (
+        "csv:r.csv",
+        f"{path}:3",
+        "M1,2026-02-01T01:00Z,-5,m3,",
+        "negative_index",
+        "index -5 is negative; a register cannot go below zero",
+    )
 
 
 def test_unknown_meters_are_registered_unassigned(conn: psycopg.Connection, tmp_path: Path) -> None:
     load(conn, write(tmp_path / "r.csv", HEADER + "NEW-1,2026-02-01T00:00Z,1,L,\n"))
-    assert conn.execute("SELECT meter_id, kind, unit, assigned FROM meters").fetchall() == [("NEW-1", None, "L", False)]
+    assert conn.execute("SELECT meter_id, kind, unit, assigned FROM meters").fetchall() == [
+        ("NEW-1", None, "L", False)
+    ]
 
 
 def test_readings_are_converted_to_the_meter_unit_and_incompatible_units_quarantined(
     conn: psycopg.Connection, tmp_path: Path
 ) -> None:
     load(conn, write(tmp_path / "m.csv", "meter_id,kind,unit,digits\nW1,water,m3,5\n"))
-    outcome = load(conn, write(tmp_path / "r.csv", HEADER + "W1,2026-02-01T00:00Z,1500,L,\nW1,2026-02-01T01:00Z,3,kWh,\n"))
+    outcome = load(
+        conn,
+        write(
+            tmp_path / "r.csv",
+            HEADER + "W1,2026-02-01T00:00Z,1500,L,\nW1,2026-02-01T01:00Z,3,kWh,\n",
+        ),
+    )
     assert outcome.result.quarantined == {"incompatible_unit": 1}
     assert conn.execute("SELECT index_value FROM readings").fetchall() == [(1.5,)]
 
 
-def test_a_file_with_20_percent_bad_rows_keeps_the_80(conn: psycopg.Connection, tmp_path: Path) -> None:
-    rows = [f"M{i % 7},2026-02-0{1 + i // 300}T{(i // 7) % 24:02d}:{i % 60:02d}:00Z,{i},m3,\n" for i in range(1000)]
+def test_a_file_with_20_percent_bad_rows_keeps_the_80(
+    conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    rows = [
+        f"M{i % 7},2026-02-0{1 + i // 300}T{(i // 7) % 24:02d}:{i % 60:02d}:00Z,{i},m3,\n"
+        for i in range(1000)
+    ]
     rows = [r if i % 5 else r.replace("m3", "bogus-unit") for i, r in enumerate(rows)]
     outcome = load(conn, write(tmp_path / "r.csv", HEADER + "".join(rows)))
     assert outcome.result.quarantined == {"unknown_unit": 200}
@@ -110,7 +142,9 @@ def test_a_file_with_20_percent_bad_rows_keeps_the_80(conn: psycopg.Connection, 
         pytest.param(b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary", id="binary"),
         pytest.param(b"\xff\xfe\xfa not utf8 at all \xff", "not UTF-8", id="not_utf8"),
         pytest.param(b"hello world\nthis is prose\n", "no CSV header", id="not_csv"),
-        pytest.param(b"meter_id,timestamp,unit\nM1,2026-02-01T00:00Z,m3\n", "index", id="missing_column"),
+        pytest.param(
+            b"meter_id,timestamp,unit\nM1,2026-02-01T00:00Z,m3\n", "index", id="missing_column"
+        ),
     ],
 )
 def test_file_level_problems_stop_the_file_and_write_nothing(
@@ -123,7 +157,9 @@ def test_file_level_problems_stop_the_file_and_write_nothing(
     assert count(conn, "readings") == 0 and count(conn, "quarantine") == 0
 
 
-def test_truncated_gzip_is_refused_before_any_write(conn: psycopg.Connection, tmp_path: Path) -> None:
+def test_truncated_gzip_is_refused_before_any_write(
+    conn: psycopg.Connection, tmp_path: Path
+) -> None:
     data = gzip.compress((HEADER + hourly_rows("M1", 500)).encode())
     path = tmp_path / "cut.csv.gz"
     path.write_bytes(data[: len(data) // 2])
@@ -138,16 +174,25 @@ def test_truncated_gzip_is_refused_before_any_write(conn: psycopg.Connection, tm
         pytest.param("bom.csv", lambda t: b"\xef\xbb\xbf" + t.encode(), id="utf8_bom"),
         pytest.param("z.csv.gz", lambda t: gzip.compress(t.encode()), id="gzip"),
         pytest.param("crlf.csv", lambda t: t.replace("\n", "\r\n").encode(), id="crlf"),
-        pytest.param("semi.csv", lambda t: t.replace(",", ";").replace(".", ",").encode(), id="semicolon_decimal_comma"),
+        pytest.param(
+            "semi.csv",
+            lambda t: t.replace(",", ";").replace(".", ",").encode(),
+            id="semicolon_decimal_comma",
+        ),
     ],
 )
-def test_encodings_compression_and_delimiters(conn: psycopg.Connection, tmp_path: Path, name: str, encode) -> None:
+def test_encodings_compression_and_delimiters(
+    conn: psycopg.Connection, tmp_path: Path, name: str, encode
+) -> None:
     text = HEADER + "M1,2026-02-01T00:00:00Z,10.25,m3,actual\nM1,2026-02-01T01:00:00Z,10.5,m3,\n"
     path = tmp_path / name
     path.write_bytes(encode(text))
     outcome = load(conn, path)
     assert outcome.problem is None and outcome.result.stored == 2
-    assert conn.execute("SELECT index_value FROM readings ORDER BY ts").fetchall() == [(10.25,), (10.5,)]
+    assert conn.execute("SELECT index_value FROM readings ORDER BY ts").fetchall() == [
+        (10.25,),
+        (10.5,),
+    ]
 
 
 def test_meters_file_registers_meters_and_owners(conn: psycopg.Connection, tmp_path: Path) -> None:
@@ -160,10 +205,16 @@ def test_meters_file_registers_meters_and_owners(conn: psycopg.Connection, tmp_p
     assert outcome.kind == "meters"
     assert outcome.result.stored == 2
     assert outcome.result.quarantined == {
-        "bad_kind": 1, "incompatible_unit": 1, "bad_meter_attribute": 1, "bad_timezone": 1,
+        "bad_kind": 1,
+        "incompatible_unit": 1,
+        "bad_meter_attribute": 1,
+        "bad_timezone": 1,
     }
-    assert conn.execute("SELECT meter_id, kind, digits, conversion_kwh_per_m3, assigned FROM meters ORDER BY 1").fetchall() == [
-        ("G1", "gas", 6, 11.2, True), ("W1", "water", 5, None, True),
+    assert conn.execute(
+        "SELECT meter_id, kind, digits, conversion_kwh_per_m3, assigned FROM meters ORDER BY 1"
+    ).fetchall() == [
+        ("G1", "gas", 6, 11.2, True),
+        ("W1", "water", 5, None, True),
     ]
     assert count(conn, "accounts") == 1 and count(conn, "sites") == 1
 
@@ -174,8 +225,8 @@ def test_two_overlapping_loads_at_once_lose_and_double_nothing(db_url: str, tmp_
     outcomes = {}
 
     def run(path: Path) -> None:
-        with psycopg.connect(db_url) as c:
-            outcomes[path.name] = load(c, path, chunk_rows=50)
+        with psycopg.connect(db_url) as c, psycopg.connect(db_url) as extra:
+            outcomes[path.name] = load(c, path, block_bytes=4096, extra_writer=extra)
 
     threads = [threading.Thread(target=run, args=(p,)) for p in (a, b)]
     for t in threads:
@@ -191,12 +242,19 @@ def test_two_overlapping_loads_at_once_lose_and_double_nothing(db_url: str, tmp_
 
 
 def test_cli_summary_and_exit_codes(releve_env: dict[str, str], tmp_path: Path) -> None:
-    good = write(tmp_path / "good.csv", HEADER + "M1,2026-02-01T00:00Z,1,m3,\nM1,2026-02-01T01:00Z,x,m3,\n")
+    good = write(
+        tmp_path / "good.csv", HEADER + "M1,2026-02-01T00:00Z,1,m3,\nM1,2026-02-01T01:00Z,x,m3,\n"
+    )
     missing = tmp_path / "missing.csv"
 
     def releve(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "releve.cli", *args], env=releve_env,
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "releve.cli", *args],
+            env=releve_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     done = releve("ingest", "csv", str(good))
     assert done.returncode == 0, done.stderr

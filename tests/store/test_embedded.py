@@ -22,7 +22,9 @@ START = (
 def test_two_processes_starting_at_once_share_one_server(tmp_path: Path) -> None:
     home = tmp_path / "home"
     procs = [
-        subprocess.Popen([sys.executable, "-c", START, str(home)], stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", START, str(home)], stdout=subprocess.PIPE, text=True
+        )
         for _ in range(2)
     ]
     urls = {p.communicate(timeout=120)[0].strip() for p in procs}

@@ -28,5 +28,7 @@ def test_readings_have_their_natural_key_and_time_index(conn: psycopg.Connection
     assert key == ("PRIMARY KEY (meter_id, ts)",)
     timescale = conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'").fetchone()
     if timescale is None:
-        brin = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'readings_ts_brin'").fetchone()
+        brin = conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'readings_ts_brin'"
+        ).fetchone()
         assert brin is not None and "brin" in brin[0]

@@ -17,18 +17,33 @@ from releve.config import Settings
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``releve ingest csv``."""
-    parser = subparsers.add_parser("csv", help="load readings or meters CSV files (.csv or .csv.gz)")
+    parser = subparsers.add_parser(
+        "csv", help="load readings or meters CSV files (.csv or .csv.gz)"
+    )
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    parser.add_argument("--kind", choices=["readings", "meters"], help="default: told by the header")
     parser.add_argument(
-        "--columns", type=parse_column_map, default={},
+        "--kind", choices=["readings", "meters"], help="default: told by the header"
+    )
+    parser.add_argument(
+        "--columns",
+        type=parse_column_map,
+        default={},
         help='map source columns: meter_id="user key",timestamp=datetime,index="meter reading"',
     )
-    parser.add_argument("--unit", type=_unit, help="unit for files without a unit column (m3, L, kWh, Wh)")
-    parser.add_argument("--timestamp-format", help='strptime format for non-ISO times, e.g. "%%d/%%m/%%Y %%H:%%M:%%S"')
-    parser.add_argument("--timezone", help="timezone of times without offset (default RELEVE_TIMEZONE)")
+    parser.add_argument(
+        "--unit", type=_unit, help="unit for files without a unit column (m3, L, kWh, Wh)"
+    )
+    parser.add_argument(
+        "--timestamp-format",
+        help='strptime format for non-ISO times, e.g. "%%d/%%m/%%Y %%H:%%M:%%S"',
+    )
+    parser.add_argument(
+        "--timezone", help="timezone of times without offset (default RELEVE_TIMEZONE)"
+    )
     parser.add_argument("--source", help="source recorded with each reading (default csv:FILENAME)")
-    parser.add_argument("--strict", action="store_true", help="exit 1 when anything was quarantined")
+    parser.add_argument(
+        "--strict", action="store_true", help="exit 1 when anything was quarantined"
+    )
     parser.set_defaults(func=run)
 
 
@@ -59,14 +74,19 @@ def run(args: argparse.Namespace) -> int:
     """Load each file; report per file and in total."""
     settings = Settings.load()
     options = ReadingsCsvOptions(
-        columns=args.columns, unit=args.unit, timestamp_format=args.timestamp_format,
-        timezone=args.timezone or settings.timezone, source=args.source,
+        columns=args.columns,
+        unit=args.unit,
+        timestamp_format=args.timestamp_format,
+        timezone=args.timezone or settings.timezone,
+        source=args.source,
     )
     outcomes = []
-    with store.connect(settings) as conn:
+    with store.connect(settings) as conn, store.connect(settings) as extra_writer:
         for path in args.files:
             progress = _progress_printer(path) if sys.stderr.isatty() else None
-            outcome = load_csv_file(conn, path, options, kind=args.kind, progress=progress)
+            outcome = load_csv_file(
+                conn, path, options, kind=args.kind, progress=progress, extra_writer=extra_writer
+            )
             if progress:
                 print(file=sys.stderr)
             outcomes.append(outcome)
@@ -117,7 +137,11 @@ def _progress_printer(path: Path):
 
     def show(rows: int) -> None:
         elapsed = time.perf_counter() - started
-        print(f"\r{path.name}: {rows:,} rows, {rows / max(elapsed, 1e-9):,.0f} rows/s",
-              end="", file=sys.stderr, flush=True)
+        print(
+            f"\r{path.name}: {rows:,} rows, {rows / max(elapsed, 1e-9):,.0f} rows/s",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
 
     return show

@@ -1,0 +1,181 @@
+"""Benchmark: `releve ingest csv` end to end against a raw COPY, on one server, in one run.
+
+    python bench/ingest_csv.py [--rows 2000000] [--meters 5000] [--repeat 3] [--daiad PATH]
+
+(a) `releve ingest csv` of a generated readings CSV into a fresh database, as a
+    subprocess (parse, validate, stage, insert; its peak RSS is measured);
+(b) a raw `COPY` of the same rows, already in the table's column format, into
+    an empty table with the readings table's columns and primary key: the
+    physical limit on this machine.
+Runs alternate (a), (b) and the medians are compared: target (a)/(b) >= 0.5.
+With --daiad, also loads the DAIAD file with its column mapping.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import psycopg
+from psycopg.conninfo import make_conninfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from store.embedded import EmbeddedServer  # noqa: E402
+
+REFERENCE_TABLE = """
+CREATE TABLE copy_reference (
+    meter_id text NOT NULL, ts timestamptz NOT NULL, index_value double precision NOT NULL,
+    quality text NOT NULL, source text NOT NULL, received_at timestamptz NOT NULL DEFAULT now(),
+    batch_id bigint, PRIMARY KEY (meter_id, ts))
+"""
+
+
+def write_readings_csv(path: Path, *, rows: int, meters: int) -> pd.DataFrame:
+    """Hourly readings of ``meters`` meters, ``rows`` in all, meter by meter."""
+    hours = rows // meters
+    ids = np.repeat([f"MTR-{i:06d}" for i in range(meters)], hours)
+    stamps = pd.date_range("2025-01-01", periods=hours, freq="h", tz="UTC")
+    ts = np.tile(stamps.strftime("%Y-%m-%dT%H:%M:%SZ").to_numpy(), meters)
+    use = np.random.default_rng(42).gamma(0.5, 0.02, (meters, hours))
+    index = np.round(100 + np.cumsum(use, axis=1), 3).ravel()
+    frame = pd.DataFrame(
+        {"meter_id": ids, "timestamp": ts, "index": index, "unit": "m3", "quality": "actual"}
+    )
+    frame.to_csv(path, index=False)
+    return frame
+
+
+def write_copy_file(path: Path, frame: pd.DataFrame) -> None:
+    """The same rows in the reference table's COPY text format."""
+    out = pd.DataFrame(
+        {
+            "meter_id": frame["meter_id"],
+            "ts": frame["timestamp"],
+            "index_value": frame["index"],
+            "quality": frame["quality"],
+            "source": "csv:bench",
+            "received_at": "2026-01-01T00:00:00Z",
+            "batch_id": 1,
+        }
+    )
+    out.to_csv(path, sep="\t", header=False, index=False)
+
+
+def fresh_database(admin_url: str, name: str) -> str:
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {name}")
+    return make_conninfo(admin_url, dbname=name)
+
+
+def run_ingest(url: str, home: Path, *args: str) -> tuple[float, float, str]:
+    """Seconds, peak RSS [MB] and output of `releve ingest csv ...` in a subprocess."""
+    env = dict(os.environ, RELEVE_DATABASE_URL=url, RELEVE_HOME=str(home))
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "releve.cli", "ingest", "csv", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    if status != 0:
+        raise SystemExit(f"ingest failed:\n{output}")
+    return seconds, usage.ru_maxrss / 1024, output
+
+
+def run_copy(url: str, copy_file: Path) -> float:
+    """Seconds for a raw COPY of the prepared rows into an empty keyed table."""
+    with psycopg.connect(url) as conn:
+        conn.execute("DROP TABLE IF EXISTS copy_reference")
+        conn.execute(REFERENCE_TABLE)
+        conn.commit()
+        started = time.perf_counter()
+        with (
+            conn.cursor().copy("COPY copy_reference FROM STDIN") as copy,
+            open(copy_file, "rb") as f,
+        ):
+            while block := f.read(1 << 20):
+                copy.write(block)
+        conn.commit()
+        return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--meters", type=int, default=5_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--daiad", type=Path, help="path of daiad_swm_trialA.csv.gz")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="releve-bench-") as tmp:
+        work = Path(tmp)
+        server = None
+        admin_url = os.environ.get("RELEVE_DATABASE_URL")
+        if not admin_url:
+            server = EmbeddedServer(work / "pg")
+            admin_url = server.start()
+        try:
+            csv_path, copy_path = work / "readings.csv", work / "readings.copy"
+            frame = write_readings_csv(csv_path, rows=args.rows, meters=args.meters)
+            write_copy_file(copy_path, frame)
+            rows = len(frame)
+            del frame
+            print(
+                f"{rows:,} rows, {args.meters:,} meters, file {csv_path.stat().st_size / 1e6:.0f} MB; "
+                f"server: {'embedded' if server else admin_url}"
+            )
+            ingest_s, copy_s, rss = [], [], []
+            for i in range(args.repeat):
+                seconds, peak, _ = run_ingest(
+                    fresh_database(admin_url, "bench_ingest"), work / "home", str(csv_path)
+                )
+                ingest_s.append(seconds)
+                rss.append(peak)
+                copy_s.append(run_copy(fresh_database(admin_url, "bench_copy"), copy_path))
+                print(
+                    f"  run {i + 1}: ingest {seconds:.2f} s (peak RSS {peak:.0f} MB), raw COPY {copy_s[-1]:.2f} s"
+                )
+            a, b = statistics.median(ingest_s), statistics.median(copy_s)
+            print(f"(a) releve ingest csv: {rows / a:>10,.0f} rows/s  (median of {args.repeat})")
+            print(f"(b) raw COPY:          {rows / b:>10,.0f} rows/s")
+            print(f"ratio (a)/(b):         {b / a:>10.2f}  (target >= 0.5)")
+            print(f"peak RSS of (a):       {max(rss):>10.0f} MB")
+            if args.daiad:
+                mapping = 'meter_id="user key",timestamp=datetime,index="meter reading"'
+                seconds, peak, output = run_ingest(
+                    fresh_database(admin_url, "bench_daiad"),
+                    work / "home",
+                    str(args.daiad),
+                    "--columns",
+                    mapping,
+                    "--unit",
+                    "L",
+                    "--timestamp-format",
+                    "%d/%m/%Y %H:%M:%S",
+                )
+                print(
+                    f"DAIAD ({args.daiad.name}): {seconds:.1f} s end to end, peak RSS {peak:.0f} MB"
+                )
+                print("\n".join("  " + line for line in output.strip().splitlines()))
+        finally:
+            if server:
+                server.stop()
+
+
+if __name__ == "__main__":
+    main()
