@@ -100,7 +100,7 @@ def parse_readings(
 
     stamp_text = column("timestamp")
     ts, ts_problem = parse_timestamps(
-        stamp_text, timezone=options.timezone, fmt=options.timestamp_format
+        stamp_text, timezone=options.timezone, fmt=options.timestamp_format, series=meter_id
     )
     fmt_hint = (
         f"the format {options.timestamp_format!r}" if options.timestamp_format else "ISO 8601"

@@ -148,3 +148,22 @@ def test_unit_column_may_be_replaced_by_an_option() -> None:
         "meter_id,timestamp,index\nM1,2026-03-01T10:00Z,1\n", ReadingsCsvOptions(unit="m3")
     )
     assert readings["unit"].iloc[0] == "m3"
+
+
+def test_the_repeated_dst_hour_is_resolved_by_each_meters_order() -> None:
+    text = (
+        f"{HEADER}\n"
+        "M1,2025-10-26 02:10,1,m3,\nM2,2025-10-26 02:40,5,m3,\n"
+        "M1,2025-10-26 02:40,2,m3,\nM1,2025-10-26 02:10,3,m3,\nM1,2025-10-26 02:40,4,m3,\n"
+    )
+    readings, rejects = parse(text)
+    m1 = readings[readings["meter_id"] == "M1"]
+    assert list(m1["ts"]) == [
+        pd.Timestamp("2025-10-26T00:10Z"),
+        pd.Timestamp("2025-10-26T00:40Z"),
+        pd.Timestamp("2025-10-26T01:10Z"),
+        pd.Timestamp("2025-10-26T01:40Z"),
+    ]
+    assert list(rejects["reason_code"]) == ["ambiguous_local_time"], (
+        "M2's single read cannot be placed"
+    )
