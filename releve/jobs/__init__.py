@@ -1,0 +1,1 @@
+"""Batch jobs: read from the store, call the pure core, write back."""
