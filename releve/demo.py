@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import psycopg
 
 import store
@@ -17,6 +18,7 @@ from ingest.csv_load import load_csv_file
 from ingest.readings_csv import ReadingsCsvOptions
 from releve.commands.ingest.csv import format_outcome
 from releve.config import Settings
+from releve.jobs.estimate import fetch_curve, run_estimate
 from releve.simulate.sample import write_sample
 from store.status import fetch_status, format_status
 
@@ -57,9 +59,34 @@ def step_status(ctx: DemoContext) -> None:
     print(format_status(fetch_status(ctx.conn, location)))
 
 
+def demo_as_of(conn: psycopg.Connection) -> pd.Timestamp:
+    """Three days after the last sample reading: the sample is dated, the demo's clock follows it."""
+    row = conn.execute("SELECT max(ts) FROM readings").fetchone()
+    last = pd.Timestamp(row[0]) if row and row[0] else pd.Timestamp.now("UTC")
+    return last.tz_convert("UTC").floor("h") + pd.Timedelta(days=3)
+
+
+def step_estimate(ctx: DemoContext) -> None:
+    """Estimate consumption, then show curves with real and estimated points told apart."""
+    as_of = demo_as_of(ctx.conn)
+    summary = run_estimate(ctx.conn, as_of=as_of, settings=ctx.settings)
+    print(
+        f"estimated {summary.meters} meters as of {as_of.isoformat()}: {summary.intervals:,} hourly "
+        f"intervals, {100 * summary.estimated_share:.1f}% of the volume estimated"
+    )
+    for code, count in sorted(summary.findings.items()):
+        print(f"  finding {code}: {count}")
+    for meter_id in ("W-1002", "G-2001"):
+        curve = fetch_curve(ctx.conn, meter_id, "day", settings=ctx.settings).tail(6)
+        curve["start"] = curve["start"].dt.strftime("%Y-%m-%d")
+        print(f"\n{meter_id}, last days (volume in the meter's unit):")
+        print(curve.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+
+
 STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("Loading the sample meters and readings", step_load_sample),
     ("The store", step_status),
+    ("Estimating consumption and filling gaps", step_estimate),
 ]
 
 
