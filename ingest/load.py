@@ -57,7 +57,8 @@ def store_readings(
     """Store valid readings and quarantine the rest, in one transaction.
 
     ``readings`` has the columns meter_id, ts (UTC), index, unit, quality,
-    source, location, raw; ``rejects`` has location, raw, reason, reason_code.
+    source, location, raw, and optionally kind (water, gas, electricity: used
+    when the meter is new); ``rejects`` has location, raw, reason, reason_code.
     The transaction commits on return, unless the caller opened one on
     ``conn`` (``with conn.transaction():``), which then holds this write.
     """
@@ -106,7 +107,8 @@ def _to_meter_units(
     if readings.empty:
         return readings, pd.DataFrame(columns=REJECT_COLUMNS)
     # Sorted, so that concurrent loads lock new meters in one order.
-    firsts = readings.drop_duplicates("meter_id")[["meter_id", "unit"]].sort_values("meter_id")
+    columns = ["meter_id", "unit", "kind"] if "kind" in readings else ["meter_id", "unit"]
+    firsts = readings.drop_duplicates("meter_id")[columns].sort_values("meter_id")
     register_unassigned(conn, firsts)
     meters = fetch_meters(conn, list(firsts["meter_id"])).set_index("meter_id")
     meter_unit = readings["meter_id"].map(meters["unit"])

@@ -35,13 +35,19 @@ def fetch_meters(conn: psycopg.Connection, meter_ids: list[str] | None = None) -
 
 
 def register_unassigned(conn: psycopg.Connection, meters: pd.DataFrame) -> None:
-    """Register meters seen only in readings (``meter_id``, ``unit``), kind unknown."""
+    """Register meters seen only in readings (``meter_id``, ``unit``, optional ``kind``)."""
     if meters.empty:
         return
+    kinds = meters["kind"] if "kind" in meters else pd.Series(None, index=meters.index)
     conn.execute(
-        "INSERT INTO meters (meter_id, unit) SELECT * FROM unnest(%s::text[], %s::text[])"
+        "INSERT INTO meters (meter_id, unit, kind)"
+        " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[])"
         " ON CONFLICT (meter_id) DO NOTHING",
-        (list(meters["meter_id"]), list(meters["unit"])),
+        (
+            list(meters["meter_id"]),
+            list(meters["unit"]),
+            [k if isinstance(k, str) else None for k in kinds],
+        ),
     )
 
 

@@ -11,7 +11,9 @@ from store.copy import FROM_US, copy_frame, timestamps_us
 
 STAGE = (
     "CREATE TEMP TABLE IF NOT EXISTS stage_readings (meter_id text, ts_us bigint,"
-    " index_value float8, quality text, source text) ON COMMIT DELETE ROWS"
+    " index_value float8, quality text, source text) ON COMMIT DELETE ROWS;"
+    "CREATE TEMP TABLE IF NOT EXISTS stage_inserted (meter_id text, ts timestamptz)"
+    " ON COMMIT DELETE ROWS"
 )
 
 
@@ -42,10 +44,14 @@ def upsert_readings(
     copy_frame(
         conn, "stage_readings", stage[["meter_id", "ts_us", "index_value", "quality", "source"]]
     )
+    # The keys written are kept aside: inside a caller's transaction (a savepoint)
+    # nothing else tells this statement's rows from earlier ones.
     cur = conn.execute(
-        "INSERT INTO readings (meter_id, ts, index_value, quality, source, batch_id)"  # type: ignore[arg-type]
+        "WITH inserted AS ("  # type: ignore[arg-type]
+        " INSERT INTO readings (meter_id, ts, index_value, quality, source, batch_id)"
         f" SELECT meter_id, {FROM_US.format(column='ts_us')}, index_value, quality, source, %s"
-        " FROM stage_readings ON CONFLICT (meter_id, ts) DO NOTHING",
+        " FROM stage_readings ON CONFLICT (meter_id, ts) DO NOTHING RETURNING meter_id, ts)"
+        " INSERT INTO stage_inserted SELECT meter_id, ts FROM inserted",
         (batch_id,),
     )
     stored = cur.rowcount
@@ -53,15 +59,15 @@ def upsert_readings(
         columns=["meter_id", "ts", "index_value", "stored_index", "stored_source"]
     )
     if stored < len(stage):
-        # Rows this transaction wrote carry its id in xmin; any other row at a staged key was there before.
         cur = conn.execute(
             "SELECT s.meter_id, r.ts, s.index_value, r.index_value, r.source"  # type: ignore[arg-type]
             " FROM stage_readings s JOIN readings r"
             f" ON r.meter_id = s.meter_id AND r.ts = {FROM_US.format(column='s.ts_us')}"
-            " WHERE r.xmin::text::bigint <> txid_current() % 4294967296"
+            " WHERE NOT EXISTS (SELECT 1 FROM stage_inserted i"
+            " WHERE i.meter_id = r.meter_id AND i.ts = r.ts)"
         )
         existing = pd.DataFrame(cur.fetchall(), columns=existing.columns)
-    conn.execute("TRUNCATE stage_readings")
+    conn.execute("TRUNCATE stage_readings, stage_inserted")
     return InsertOutcome(stored, existing)
 
 

@@ -1,0 +1,61 @@
+"""The one write path: ``store_readings``, also inside a caller's transaction."""
+
+from __future__ import annotations
+
+import pandas as pd
+import psycopg
+import pytest
+
+from ingest.load import store_readings
+from ingest.rows import no_rejections
+
+pytestmark = pytest.mark.integration
+
+
+def readings(*rows: tuple[str, str, float], kind: str | None = None) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "meter_id": [r[0] for r in rows],
+            "ts": pd.to_datetime([r[1] for r in rows], utc=True),
+            "index": [r[2] for r in rows],
+            "unit": "m3",
+            "quality": "actual",
+            "source": "test",
+            "location": [f"t:{i}" for i in range(len(rows))],
+            "raw": [str(r) for r in rows],
+        }
+    )
+    return frame.assign(kind=kind) if kind else frame
+
+
+def test_inside_a_callers_transaction_new_and_stored_rows_are_told_apart(
+    conn: psycopg.Connection,
+) -> None:
+    store_readings(
+        conn, readings(("M1", "2026-01-01T00:00Z", 1.0)), no_rejections(), source="t", location="t"
+    )
+    with conn.transaction():
+        result = store_readings(
+            conn,
+            readings(("M1", "2026-01-01T00:00Z", 1.0), ("M1", "2026-01-01T01:00Z", 2.0)),
+            no_rejections(),
+            source="t",
+            location="t",
+        )
+    assert (result.stored, result.duplicates) == (1, 1)
+
+
+def test_a_kind_given_with_readings_registers_the_new_meter_with_it(
+    conn: psycopg.Connection,
+) -> None:
+    store_readings(
+        conn,
+        readings(("G9", "2026-01-01T00:00Z", 1.0), kind="gas"),
+        no_rejections(),
+        source="t",
+        location="t",
+    )
+    assert conn.execute("SELECT kind, assigned FROM meters WHERE meter_id = 'G9'").fetchone() == (
+        "gas",
+        False,
+    )
