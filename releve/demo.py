@@ -6,6 +6,8 @@ capabilities add their step to ``STEPS``.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,10 +17,14 @@ import psycopg
 
 import store
 from ingest.csv_load import load_csv_file
+from ingest.mqtt.embedded_broker import choose_kind, started_broker
+from ingest.mqtt.service import run_service
+from ingest.mqtt.settings import IngestSettings
 from ingest.readings_csv import ReadingsCsvOptions
 from releve.commands.ingest.csv import format_outcome
 from releve.config import Settings
 from releve.jobs.estimate import fetch_curve, run_estimate
+from releve.simulate.gateway import gateway_messages, publish_messages
 from releve.simulate.sample import write_sample
 from store.status import fetch_status, format_status
 
@@ -48,6 +54,50 @@ def step_load_sample(ctx: DemoContext) -> None:
     options = ReadingsCsvOptions(timezone=ctx.settings.timezone)
     for name in ("meters.csv", "readings.csv"):
         print(format_outcome(load_csv_file(ctx.conn, ctx.sample / name, options)))
+
+
+def step_mqtt(ctx: DemoContext) -> None:
+    """Publish a day of simulated gateway traffic through an embedded broker, and ingest it."""
+    workdir = ctx.settings.home / "mqtt"
+    workdir.mkdir(parents=True, exist_ok=True)
+    broker = started_broker(choose_kind(), workdir)
+    stop, ready, totals = threading.Event(), threading.Event(), []
+    settings = IngestSettings(broker_url=broker.url, client_id="releve-demo", writer_processes=0)
+    url = store.database_url(ctx.settings)
+    service = threading.Thread(
+        target=lambda: totals.append(
+            run_service(settings, stop=stop, ready=ready, database_url=url)
+        )
+    )
+    try:
+        service.start()
+        ready.wait(15)
+        start = (demo_as_of(ctx.conn) - pd.Timedelta(days=4)).to_pydatetime()
+        sent = sum(
+            publish_messages(
+                broker.url, gateway_messages(4, 3600, start, fmt=fmt, bad_fraction=0.05), count=96
+            )
+            for fmt in ("releve", "wmbusmeters")
+        )
+        _wait_for_mqtt_batches(ctx.conn, sent, seconds=30)
+    finally:
+        stop.set()
+        service.join()
+        broker.stop()
+    line = totals[0].line() if totals else "the ingestor did not stop cleanly"
+    print(f"published {sent} messages through {broker.kind} at {broker.url}\ningested: {line}")
+
+
+def _wait_for_mqtt_batches(conn: psycopg.Connection, sent: int, *, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        row = conn.execute(
+            "SELECT coalesce(sum(rows_read), 0) FROM ingest_batches WHERE source = 'mqtt'"
+        ).fetchone()
+        conn.commit()
+        if row and row[0] >= sent:
+            return
+        time.sleep(0.2)
 
 
 def step_status(ctx: DemoContext) -> None:
@@ -85,6 +135,7 @@ def step_estimate(ctx: DemoContext) -> None:
 
 STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("Loading the sample meters and readings", step_load_sample),
+    ("Gateways publishing over MQTT", step_mqtt),
     ("The store", step_status),
     ("Estimating consumption and filling gaps", step_estimate),
 ]
