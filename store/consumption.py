@@ -69,8 +69,8 @@ def fetch_due_meters(
         " WHERE (NOT %(forced)s OR m.meter_id = ANY(%(ids)s))"
         " AND EXISTS (SELECT 1 FROM readings r WHERE r.meter_id = m.meter_id AND r.ts <= %(as_of)s)"
         " AND (%(forced)s OR w.meter_id IS NULL"
-        "  OR EXISTS (SELECT 1 FROM readings r WHERE r.meter_id = m.meter_id"
-        "   AND r.received_at > w.received_upto)"
+        "  OR EXISTS (SELECT 1 FROM meter_receipts x WHERE x.meter_id = m.meter_id"
+        "   AND x.received_upto > w.received_upto)"
         "  OR (w.last_read_ts < %(as_of)s - interval '1 day'"
         "      AND w.as_of < %(as_of)s - interval '1 day'))"
         " ORDER BY m.meter_id",

@@ -55,6 +55,14 @@ def upsert_readings(
         (batch_id,),
     )
     stored = cur.rowcount
+    if stored:
+        conn.execute(
+            "INSERT INTO meter_receipts (meter_id, received_upto, last_ts)"
+            " SELECT meter_id, now(), max(ts) FROM stage_inserted GROUP BY meter_id"
+            " ORDER BY meter_id ON CONFLICT (meter_id) DO UPDATE SET"
+            " received_upto = excluded.received_upto,"
+            " last_ts = greatest(meter_receipts.last_ts, excluded.last_ts)"
+        )
     existing = pd.DataFrame(
         columns=["meter_id", "ts", "index_value", "stored_index", "stored_source"]
     )

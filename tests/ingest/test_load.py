@@ -59,3 +59,34 @@ def test_a_kind_given_with_readings_registers_the_new_meter_with_it(
         "gas",
         False,
     )
+
+
+def test_each_write_records_when_its_meters_last_received_readings(
+    conn: psycopg.Connection,
+) -> None:
+    store_readings(
+        conn,
+        readings(("M1", "2026-01-01T00:00Z", 1.0), ("M1", "2026-01-01T05:00Z", 2.0)),
+        no_rejections(),
+        source="t",
+        location="t",
+    )
+    first = conn.execute(
+        "SELECT received_upto, last_ts FROM meter_receipts WHERE meter_id = 'M1'"
+    ).fetchone()
+    assert first is not None and first[1] == pd.Timestamp("2026-01-01T05:00Z")
+    store_readings(
+        conn, readings(("M1", "2025-12-31T00:00Z", 0.5)), no_rejections(), source="t", location="t"
+    )
+    second = conn.execute(
+        "SELECT received_upto, last_ts FROM meter_receipts WHERE meter_id = 'M1'"
+    ).fetchone()
+    assert second is not None and second[0] > first[0], "a late read moves the receipt mark"
+    assert second[1] == first[1], "but not the last reading time"
+    store_readings(
+        conn, readings(("M1", "2025-12-31T00:00Z", 0.5)), no_rejections(), source="t", location="t"
+    )
+    third = conn.execute(
+        "SELECT received_upto FROM meter_receipts WHERE meter_id = 'M1'"
+    ).fetchone()
+    assert third == (second[0],), "a duplicate is no news"
