@@ -47,6 +47,3 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(clean, ensure_ascii=False))
     return 0
 
-
-def _missing(value: object) -> bool:
-    return isinstance(value, float) and math.isnan(value)
