@@ -15,7 +15,7 @@ import pandas as pd
 import psycopg
 
 from ingest.rows import REJECT_COLUMNS
-from ingest.units import UNIT_SCALE
+from ingest.units import conversion_factor
 from store.batches import add_batch_counts, insert_batch
 from store.meters import fetch_meters, register_unassigned
 from store.quarantine import upsert_quarantine
@@ -111,20 +111,24 @@ def _to_meter_units(
     firsts = readings.drop_duplicates("meter_id")[columns].sort_values("meter_id")
     register_unassigned(conn, firsts)
     meters = fetch_meters(conn, list(firsts["meter_id"])).set_index("meter_id")
-    meter_unit = readings["meter_id"].map(meters["unit"])
-    scale = {unit: s for unit, (_, s) in UNIT_SCALE.items()}
-    dimension = {unit: d for unit, (d, _) in UNIT_SCALE.items()}
-    compatible = readings["unit"].map(dimension) == meter_unit.map(dimension)
-    factor = readings["unit"].map(scale) / meter_unit.map(scale)
+    # Units are judged per (meter, unit) pair, then spread to the rows: there are few pairs.
+    pairs = readings[["meter_id", "unit"]].drop_duplicates()
+    pairs["meter_unit"] = pairs["meter_id"].map(meters["unit"])
+    if (pairs["unit"] == pairs["meter_unit"]).all():
+        return readings, pd.DataFrame(columns=REJECT_COLUMNS)
+    pairs["factor"] = [
+        conversion_factor(u, mu) for u, mu in zip(pairs["unit"], pairs["meter_unit"], strict=True)
+    ]
+    rows = readings.merge(pairs, on=["meter_id", "unit"], how="left")
+    rows.index = readings.index
+    compatible = rows["factor"].notna()
     good = readings[compatible].copy()
-    good["index"] = np.round(good["index"] * factor[compatible], INDEX_DECIMALS)
-    bad = readings[~compatible]
+    good["index"] = np.round(good["index"] * rows["factor"][compatible], INDEX_DECIMALS)
+    bad = rows[~compatible]
     kinds = bad["meter_id"].map(meters["kind"]).fillna("unassigned")
     reasons = [
         f"unit {u} cannot be converted to the unit {mu} of meter {m} ({k}); check the unit or the meter id"
-        for u, mu, m, k in zip(
-            bad["unit"], meter_unit[~compatible], bad["meter_id"], kinds, strict=True
-        )
+        for u, mu, m, k in zip(bad["unit"], bad["meter_unit"], bad["meter_id"], kinds, strict=True)
     ]
     return good, _rejects(bad, reasons, "incompatible_unit")
 
