@@ -46,4 +46,3 @@ def run(args: argparse.Namespace) -> int:
         }
         print(json.dumps(clean, ensure_ascii=False))
     return 0
-

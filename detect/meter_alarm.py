@@ -1,0 +1,79 @@
+"""Meter alarms: events the meter reported (LEAK, BURST, DRY, TAMPER, ...), passed
+through in the meter's own words."""
+
+from __future__ import annotations
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from detect.episode import Episode, Meter
+from detect.flows import runs
+from detect.text import local_time
+
+MEANINGS = {
+    "LEAK": ("warning", "a leak: water has flowed every hour for a day"),
+    "BURST": ("critical", "a burst: a very high flow for a while"),
+    "DRY": ("info", "a dry pipe: no water at the meter"),
+    "TAMPER": ("warning", "tampering with the meter"),
+    "REVERSE": ("warning", "water flowing backwards"),
+}
+
+
+class MeterAlarmSettings(BaseModel):
+    """How meter events become episodes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    group_gap_h: float = Field(
+        default=26.0, description="Repeats of a code closer than this are one [h]"
+    )
+    clear_after_h: float = Field(
+        default=26.0, description="Silence of a code after which it ended [h]"
+    )
+    ignored_codes: tuple[str, ...] = Field(
+        default=("OK", "REVERSE"), description="Codes not passed through (REVERSE is reverse_flow)"
+    )
+
+
+def detect_meter_alarm(
+    events: pd.DataFrame | None,
+    *,
+    meter: Meter,
+    as_of: pd.Timestamp,
+    settings: MeterAlarmSettings | None = None,
+) -> list[Episode]:
+    """One episode per run of the same meter event code.
+
+    events : DataFrame  Columns ts [UTC], code, raw (the meter's payload text).
+    """
+    s = settings or MeterAlarmSettings()
+    if events is None or events.empty:
+        return []
+    frame = events.assign(
+        ts=pd.to_datetime(events["ts"], utc=True), code=events["code"].astype(str).str.upper()
+    )
+    frame = frame[(frame["ts"] <= as_of) & ~frame["code"].isin(s.ignored_codes)]
+    episodes = []
+    for code, group in frame.sort_values("ts").groupby("code"):
+        mask = pd.Series(True, index=pd.DatetimeIndex(group["ts"]))
+        for first, last in runs(mask, pd.Timedelta(hours=s.group_gap_h)):
+            raw = str(group.loc[group["ts"] == last, "raw"].iloc[-1])
+            ended = as_of - last > pd.Timedelta(hours=s.clear_after_h)
+            episodes.append(_episode(str(code), first, last if ended else None, raw, meter))
+    return episodes
+
+
+def _episode(
+    code: str, first: pd.Timestamp, end: pd.Timestamp | None, raw: str, meter: Meter
+) -> Episode:
+    severity, meaning = MEANINGS.get(code, ("warning", "an alarm"))
+    message = f"Your meter reported {code} ({meaning}) on {local_time(first, meter)}."
+    return Episode(
+        meter_id=meter.meter_id,
+        type="meter_alarm",
+        severity=severity,
+        start=first,
+        end=end,
+        confirmed_at=first,
+        evidence={"code": code, "raw": raw, "message": message},
+    )

@@ -1,0 +1,86 @@
+"""Burst detector."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from detect import BurstSettings, Meter, detect_burst
+from tests.detect.conftest import START, add, household_hourly, reads_from
+
+METER = Meter("M1")
+AS_OF = START + pd.Timedelta(days=60)
+
+
+@pytest.mark.parametrize(
+    ("rate", "hours", "every"),
+    [
+        pytest.param(1000.0, 3, "1h", id="burst_1000lph_3h_hourly"),
+        pytest.param(600.0, 6, "1h", id="burst_600lph_6h_hourly"),
+        pytest.param(1500.0, 4, "12h", id="burst_1500lph_4h_twice_daily"),
+    ],
+)
+def test_fires_on_a_burst(household, rate, hours, every):
+    hourly = add(household, 40.5, hours, rate)
+    episodes = detect_burst(reads_from(hourly, every=every), meter=METER, as_of=AS_OF)
+    assert len(episodes) == 1
+    burst = episodes[0]
+    burst_start = START + pd.Timedelta(days=40.5)
+    assert burst.start <= burst_start + pd.Timedelta(hours=1)
+    assert burst.end is not None and burst.end >= burst_start + pd.Timedelta(hours=hours)
+    assert burst.severity == "critical"
+    if every == "1h":
+        assert burst.evidence["peak_flow_lph"] >= rate
+        lost = float(hourly[burst.start : burst.end - pd.Timedelta(hours=1)].sum()) / 1000
+        assert burst.estimated_volume_m3 == pytest.approx(lost, rel=0.01)
+    assert burst.estimated_cost_eur == pytest.approx(burst.estimated_volume_m3 * 4.3, abs=0.01)
+
+
+def test_quiet_on_nightly_irrigation_and_a_seasonal_peak():
+    hourly = household_hourly(90)
+    day = (hourly.index - START).days
+    irrigation = np.where((hourly.index.hour >= 2) & (hourly.index.hour < 4), 500.0, 0.0)
+    season = 1.0 + 0.6 * np.clip((day - 45) / 30.0, 0, 1)
+    normal = hourly * season + irrigation
+    as_of = START + pd.Timedelta(days=90)
+    assert detect_burst(reads_from(normal), meter=METER, as_of=as_of) == []
+
+
+def test_one_high_hour_is_not_sustained(household):
+    hourly = add(household, 40.5, 1, 1200.0)
+    assert detect_burst(reads_from(hourly), meter=METER, as_of=AS_OF) == []
+    one_hour = BurstSettings(min_duration_h=1.0)
+    assert len(detect_burst(reads_from(hourly), meter=METER, as_of=AS_OF, settings=one_hour)) == 1
+
+
+def test_q3_fraction_without_history():
+    hourly = add(household_hourly(3), 1.5, 3, 320.0)
+    reads = reads_from(hourly)
+    as_of = START + pd.Timedelta(days=3)
+    assert len(detect_burst(reads, meter=Meter("M1", q3_m3h=2.5), as_of=as_of)) == 1
+    assert detect_burst(reads, meter=Meter("M1", q3_m3h=4.0), as_of=as_of) == []
+
+
+def test_daily_reads_are_not_checked(household):
+    hourly = add(household, 40.5, 4, 1500.0)
+    assert detect_burst(reads_from(hourly, every="1D"), meter=METER, as_of=AS_OF) == []
+    every_day = BurstSettings(max_cadence_h=24.0)
+    reads = reads_from(hourly, every="1D")
+    assert len(detect_burst(reads, meter=METER, as_of=AS_OF, settings=every_day)) == 1
+
+
+def test_reads_inside_the_burst_hours_still_find_it(household):
+    # reads at half past: a 2 h burst at 500 L/h lands in three intervals, and
+    # the first and the last hold only 250 L each, below the 300 L/h threshold
+    hourly = add(household, 40.5, 2, 500.0)
+    reads = reads_from(hourly)
+    shifted = reads.copy()
+    shifted.index = shifted.index + pd.Timedelta(minutes=30)
+    halfway = (reads["index"].to_numpy()[:-1] + reads["index"].to_numpy()[1:]) / 2.0
+    shifted = shifted.iloc[:-1].assign(index=halfway)
+    episodes = detect_burst(shifted, meter=METER, as_of=AS_OF)
+    assert len(episodes) == 1
+    burst_start = START + pd.Timedelta(days=40.5)
+    assert burst_start - pd.Timedelta(hours=1) <= episodes[0].start <= burst_start
+    assert episodes[0].evidence["volume_m3"] >= 1.0
+    no_edges = BurstSettings(edge_share=1.0)
+    assert detect_burst(shifted, meter=METER, as_of=AS_OF, settings=no_edges) == []

@@ -1,0 +1,93 @@
+"""Continuous flow (leak) detector."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from detect import ContinuousFlowSettings, Meter, Tariff, detect_continuous_flow
+from tests.detect.conftest import START, add, household_hourly, reads_from
+
+METER = Meter("M1", unit="m3")
+
+
+def leak_episodes(hourly, *, every="1h", resolution_l=1.0, days=60):
+    reads = reads_from(hourly, every=every, resolution_l=resolution_l)
+    as_of = START + pd.Timedelta(days=days)
+    return detect_continuous_flow(reads, meter=METER, as_of=as_of)
+
+
+@pytest.mark.parametrize(
+    ("rate", "every", "resolution_l", "within_h"),
+    [
+        pytest.param(5.0, "1h", 1.0, 48, id="leak_5lph_hourly"),
+        pytest.param(20.0, "1h", 1.0, 48, id="leak_20lph_hourly"),
+        pytest.param(10.0, "1h", 10.0, 48, id="leak_10lph_coarse_10l"),
+        pytest.param(10.0, "12h", 1.0, 7 * 24, id="leak_10lph_twice_daily"),
+        pytest.param(20.0, "1D", 1.0, 7 * 24, id="leak_20lph_daily"),
+    ],
+)
+def test_fires_on_a_leak(household, rate, every, resolution_l, within_h):
+    leak_start = START + pd.Timedelta(days=40)
+    hourly = add(household, 40, 20 * 24, rate)
+    episodes = leak_episodes(hourly, every=every, resolution_l=resolution_l)
+    found = [e for e in episodes if e.confirmed_at >= leak_start - pd.Timedelta(hours=12)]
+    assert len(found) == 1
+    leak = found[0]
+    assert leak.end is None
+    assert leak.confirmed_at - leak_start <= pd.Timedelta(hours=within_h)
+    assert leak.evidence["leak_rate_lph"] == pytest.approx(rate, rel=0.5)
+    assert not [e for e in episodes if e.confirmed_at < leak_start]
+
+
+def test_hourly_leak_rate_and_cost_in_evidence(household):
+    hourly = add(household, 40, 20 * 24, 10.0)
+    leak = leak_episodes(hourly)[0]
+    hours = (START + pd.Timedelta(days=60) - leak.start) / pd.Timedelta(hours=1)
+    rate = leak.evidence["leak_rate_lph"]
+    assert rate == pytest.approx(10.0, abs=1.0)
+    assert leak.estimated_volume_m3 == pytest.approx(rate * hours / 1000, rel=0.01)
+    assert leak.estimated_cost_eur == pytest.approx(leak.estimated_volume_m3 * 4.3, abs=0.01)
+    assert "L/h" in leak.message and "since" in leak.message
+    assert leak.severity == "warning"
+
+
+def test_cost_follows_the_tariff(household):
+    reads = reads_from(add(household, 40, 20 * 24, 10.0))
+    leak = detect_continuous_flow(
+        reads, meter=METER, as_of=START + pd.Timedelta(days=60), tariff=Tariff(2.0)
+    )[0]
+    assert leak.estimated_cost_eur == pytest.approx(leak.estimated_volume_m3 * 2.0, abs=0.01)
+
+
+def test_ended_leak_has_an_end(household):
+    hourly = add(household, 30, 5 * 24, 20.0)
+    episodes = leak_episodes(hourly)
+    assert len(episodes) == 1
+    fixed = START + pd.Timedelta(days=35)
+    assert abs(episodes[0].end - fixed) <= pd.Timedelta(hours=3)
+
+
+@pytest.mark.parametrize(
+    "every", [pytest.param("1h", id="hourly"), pytest.param("12h", id="twice_daily")]
+)
+def test_quiet_on_normal_use(every):
+    hourly = household_hourly(90)
+    local_hour = hourly.index.hour
+    irrigation = np.where((local_hour >= 2) & (local_hour < 4), 400.0, 0.0)
+    day = (hourly.index - START).days
+    holiday = (day >= 30) & (day < 37)
+    season = 1.0 + 0.6 * np.clip((day - 45) / 30.0, 0, 1)
+    normal = pd.Series((hourly * season + irrigation).where(~holiday, 0.0), index=hourly.index)
+    assert leak_episodes(normal, every=every, days=90) == []
+
+
+def test_no_flow_every_hour_needs_the_whole_window(household):
+    hourly = add(household, 40, 20, 30.0)  # 20 h of flow then it stops
+    assert leak_episodes(hourly) == []
+
+
+def test_min_rate_setting_is_used(household):
+    reads = reads_from(add(household, 40, 20 * 24, 5.0))
+    as_of = START + pd.Timedelta(days=60)
+    strict = ContinuousFlowSettings(min_rate_lph=8.0)
+    assert detect_continuous_flow(reads, meter=METER, as_of=as_of, settings=strict) == []
