@@ -21,11 +21,14 @@ from ingest.mqtt.embedded_broker import choose_kind, started_broker
 from ingest.mqtt.service import run_service
 from ingest.mqtt.settings import IngestSettings
 from ingest.readings_csv import ReadingsCsvOptions
+from releve.commands.alerts import alert_record, format_table
 from releve.commands.ingest.csv import format_outcome
 from releve.config import Settings
+from releve.jobs.detect import run_detect
 from releve.jobs.estimate import fetch_curve, run_estimate
 from releve.simulate.gateway import gateway_messages, publish_messages
 from releve.simulate.sample import write_sample
+from store.alerts import fetch_alerts
 from store.status import fetch_status, format_status
 
 REPO_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
@@ -72,7 +75,8 @@ def step_mqtt(ctx: DemoContext) -> None:
     try:
         service.start()
         ready.wait(15)
-        start = (demo_as_of(ctx.conn) - pd.Timedelta(days=4)).to_pydatetime()
+        # A day of hourly reads ending with the sample's last, so the demo's clock stays put.
+        start = (demo_as_of(ctx.conn) - pd.Timedelta(hours=47)).to_pydatetime()
         sent = sum(
             publish_messages(
                 broker.url, gateway_messages(4, 3600, start, fmt=fmt, bad_fraction=0.05), count=96
@@ -110,10 +114,10 @@ def step_status(ctx: DemoContext) -> None:
 
 
 def demo_as_of(conn: psycopg.Connection) -> pd.Timestamp:
-    """Three days after the last sample reading: the sample is dated, the demo's clock follows it."""
+    """A day after the last sample reading: the sample is dated, the demo's clock follows it."""
     row = conn.execute("SELECT max(ts) FROM readings").fetchone()
     last = pd.Timestamp(row[0]) if row and row[0] else pd.Timestamp.now("UTC")
-    return last.tz_convert("UTC").floor("h") + pd.Timedelta(days=3)
+    return last.tz_convert("UTC").floor("h") + pd.Timedelta(days=1)
 
 
 def step_estimate(ctx: DemoContext) -> None:
@@ -133,11 +137,24 @@ def step_estimate(ctx: DemoContext) -> None:
         print(curve.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 
 
+def step_detect(ctx: DemoContext) -> None:
+    """Run the detectors and show the alerts, each with its evidence."""
+    as_of = demo_as_of(ctx.conn)
+    summary = run_detect(ctx.conn, as_of=as_of, settings=ctx.settings)
+    print(f"detectors ran on {summary.meters} meters as of {as_of.isoformat()}")
+    alerts = fetch_alerts(ctx.conn, status="unresolved")
+    print(format_table([alert_record(a, ctx.settings.timezone) for a in alerts]))
+    for alert in alerts:
+        numbers = {k: v for k, v in alert.evidence.items() if k != "message"}
+        print(f"  alert {alert.id} evidence: {numbers}")
+
+
 STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("Loading the sample meters and readings", step_load_sample),
     ("Gateways publishing over MQTT", step_mqtt),
     ("The store", step_status),
     ("Estimating consumption and filling gaps", step_estimate),
+    ("Detecting abnormal consumption", step_detect),
 ]
 
 

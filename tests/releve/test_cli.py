@@ -41,6 +41,11 @@ def test_demo_loads_the_sample_and_shows_the_store(releve_env: dict[str, str]) -
     assert "readings.csv (readings):" in done.stdout
     assert f"{len(BAD_ROWS)} quarantined" in done.stdout
     assert "rows:" in done.stdout
+    assert "ingested: received=192" in done.stdout, (
+        "the simulated gateways' traffic went through MQTT"
+    )
+    assert "prospective" in done.stdout, "curves show estimated points"
+    assert "W-1002         continuous_flow" in done.stdout, "the sample's leak is found"
 
 
 def test_sample_is_regenerated_identically(tmp_path: Path) -> None:
