@@ -61,11 +61,18 @@ def store_readings(
     when the meter is new); ``rejects`` has location, raw, reason, reason_code.
     The transaction commits on return, unless the caller opened one on
     ``conn`` (``with conn.transaction():``), which then holds this write.
+
+    Meters seen for the first time are registered (unassigned) in a short
+    transaction of their own before: two writers whose batches share a new
+    meter then wait for each other a moment, not a whole batch. A batch that
+    fails afterwards leaves such a meter registered, without readings.
     """
+    with conn.transaction():
+        meters = _registered_meters(conn, readings)
     with conn.transaction():
         if batch_id is None:
             batch_id = insert_batch(conn, source=source, location=location)
-        converted, unit_rejects = _to_meter_units(conn, readings)
+        converted, unit_rejects = _to_meter_units(readings, meters)
         unique, duplicates, repeat_rejects = _first_per_key(converted)
         outcome = upsert_readings(
             conn, unique.rename(columns={"index": "index_value"}), batch_id=batch_id
@@ -97,20 +104,26 @@ def store_readings(
     return result
 
 
-def _to_meter_units(
-    conn: psycopg.Connection, readings: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Convert indexes to each meter's unit; reject units the meter cannot count in.
+def _registered_meters(conn: psycopg.Connection, readings: pd.DataFrame) -> pd.DataFrame:
+    """The meters of ``readings``, indexed by meter_id; unknown ones are registered as
+    unassigned, in the unit (and kind, when given) of their first reading."""
+    columns = ["meter_id", "unit", "kind"] if "kind" in readings else ["meter_id", "unit"]
+    # Sorted, so that concurrent loads lock new meters in one order.
+    firsts = readings.drop_duplicates("meter_id")[columns].sort_values("meter_id")
+    known = fetch_meters(conn, list(firsts["meter_id"]))
+    unknown = firsts[~firsts["meter_id"].isin(known["meter_id"])]
+    if unknown.empty:
+        return known.set_index("meter_id")
+    register_unassigned(conn, unknown)
+    return fetch_meters(conn, list(firsts["meter_id"])).set_index("meter_id")
 
-    Meters not registered yet are registered as unassigned, in the unit of their first reading.
-    """
+
+def _to_meter_units(
+    readings: pd.DataFrame, meters: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Convert indexes to each meter's unit; reject units the meter cannot count in."""
     if readings.empty:
         return readings, pd.DataFrame(columns=REJECT_COLUMNS)
-    # Sorted, so that concurrent loads lock new meters in one order.
-    columns = ["meter_id", "unit", "kind"] if "kind" in readings else ["meter_id", "unit"]
-    firsts = readings.drop_duplicates("meter_id")[columns].sort_values("meter_id")
-    register_unassigned(conn, firsts)
-    meters = fetch_meters(conn, list(firsts["meter_id"])).set_index("meter_id")
     # Units are judged per (meter, unit) pair, then spread to the rows: there are few pairs.
     pairs = readings[["meter_id", "unit"]].drop_duplicates()
     pairs["meter_unit"] = pairs["meter_id"].map(meters["unit"])
