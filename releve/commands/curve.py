@@ -9,8 +9,9 @@ import sys
 
 import store
 from estimate import RESOLUTIONS
+from releve.commands import local_time, time_argument
 from releve.config import Settings
-from releve.jobs.estimate import fetch_curve, parse_time
+from releve.jobs.estimate import fetch_curve
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,8 +19,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("curve", help="print a meter's consumption curve")
     parser.add_argument("meter", metavar="METER")
     parser.add_argument("--resolution", choices=RESOLUTIONS, default="day")
-    parser.add_argument("--from", dest="start", help="first period, ISO 8601 (local if no offset)")
-    parser.add_argument("--to", dest="end", help="end (exclusive), ISO 8601 (local if no offset)")
+    parser.add_argument(
+        "--from",
+        dest="start",
+        type=time_argument,
+        help="first period, ISO 8601 (local if no offset)",
+    )
+    parser.add_argument(
+        "--to",
+        dest="end",
+        type=time_argument,
+        help="end (exclusive), ISO 8601 (local if no offset)",
+    )
     parser.add_argument("--format", choices=["csv", "json"], default="csv")
     parser.set_defaults(func=run)
 
@@ -27,8 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the curve as CSV or one JSON object per line."""
     settings = Settings.load()
-    start = parse_time(args.start, settings.timezone) if args.start else None
-    end = parse_time(args.end, settings.timezone) if args.end else None
+    start = local_time(args.start, settings.timezone) if args.start else None
+    end = local_time(args.end, settings.timezone) if args.end else None
     with store.connect(settings) as conn:
         try:
             curve = fetch_curve(conn, args.meter, args.resolution, start=start, end=end,

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-import pandas as pd
-
 import store
+from releve.commands import add_job_arguments, job_as_of
 from releve.config import Settings
 from releve.jobs.detect import run_detect
-from releve.jobs.estimate import parse_time
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,20 +15,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "detect", help="run the anomaly detectors and open, extend or resolve alerts"
     )
-    parser.add_argument(
-        "--as-of", help="time of the run, ISO 8601 (default now; no offset: local time)"
-    )
-    parser.add_argument(
-        "--meter", action="append", dest="meters", metavar="M",
-        help="run only this meter, whatever its state (repeatable)",
-    )  # fmt: skip
+    add_job_arguments(parser, meter_help="run only this meter, whatever its state")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Detect on the due meters and print a summary."""
     settings = Settings.load()
-    as_of = parse_time(args.as_of, settings.timezone) if args.as_of else pd.Timestamp.now("UTC")
+    as_of = job_as_of(args, settings.timezone)
     with store.connect(settings) as conn:
         summary = run_detect(conn, as_of=as_of, meter_ids=args.meters, settings=settings)
     print(f"detected on {summary.meters} meters as of {as_of.isoformat()}")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-import pandas as pd
-
 import store
+from releve.commands import add_job_arguments, job_as_of
 from releve.config import Settings
-from releve.jobs.estimate import parse_time, run_estimate
+from releve.jobs.estimate import run_estimate
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -16,20 +15,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "estimate", help="validate reads, derive hourly consumption and fill gaps"
     )
-    parser.add_argument(
-        "--as-of", help="time of the estimate, ISO 8601 (default now; no offset: local time)"
-    )
-    parser.add_argument(
-        "--meter", action="append", dest="meters", metavar="M",
-        help="estimate only this meter, from scratch (repeatable)",
-    )  # fmt: skip
+    add_job_arguments(parser, meter_help="estimate only this meter, from scratch")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Estimate the due meters and print a summary."""
     settings = Settings.load()
-    as_of = parse_time(args.as_of, settings.timezone) if args.as_of else pd.Timestamp.now("UTC")
+    as_of = job_as_of(args, settings.timezone)
     with store.connect(settings) as conn:
         summary = run_estimate(
             conn,

@@ -9,8 +9,9 @@ import sys
 import pandas as pd
 
 import store
+from releve.commands import job_as_of, local_time, time_argument
 from releve.config import Settings
-from releve.jobs.estimate import parse_time, project_meters
+from releve.jobs.estimate import project_meters
 from store.meters import fetch_meters
 
 
@@ -21,10 +22,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("meter", metavar="METER", nargs="?")
     parser.add_argument("--account", help="every meter of this account")
-    parser.add_argument("--as-of", help="ISO 8601 (default now; no offset: local time)")
     parser.add_argument(
-        "--year-start", help="start of the contract year, ISO 8601 (default 1 January of as-of)"
+        "--as-of", type=time_argument, help="ISO 8601 (default now; no offset: local time)"
     )
+    parser.add_argument(
+        "--year-start", type=time_argument,
+        help="start of the contract year, ISO 8601 (default 1 January of as-of)",
+    )  # fmt: skip
     parser.add_argument("--format", choices=["table", "json"], default="table")
     parser.set_defaults(func=run)
 
@@ -35,9 +39,9 @@ def run(args: argparse.Namespace) -> int:
         print("releve projection: give a METER or --account A", file=sys.stderr)
         return 2
     settings = Settings.load()
-    as_of = parse_time(args.as_of, settings.timezone) if args.as_of else pd.Timestamp.now("UTC")
+    as_of = job_as_of(args, settings.timezone)
     year_start = (
-        parse_time(args.year_start, settings.timezone)
+        local_time(args.year_start, settings.timezone)
         if args.year_start
         else pd.Timestamp(year=as_of.year, month=1, day=1, tz=settings.timezone)
     )

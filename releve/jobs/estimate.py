@@ -372,14 +372,3 @@ def price_per_unit(info: MeterInfo, settings: Settings) -> float:
         return settings.gas_price_eur_per_kwh * kwh_per_unit
     factors = UNIT_FACTORS.get(info.kind, UNIT_FACTORS["water"])
     return settings.water_price_eur_per_m3 * factors.get(info.unit, 1.0)
-
-
-def parse_time(text: str, timezone: str) -> pd.Timestamp:
-    """An ISO 8601 time from the command line; without an offset it is local in ``timezone``."""
-    try:
-        ts = pd.Timestamp(text)
-    except ValueError as exc:
-        raise ValueError(
-            f"{text!r} is not an ISO 8601 time such as 2026-03-01T00:00+01:00"
-        ) from exc
-    return ts.tz_localize(timezone) if ts.tz is None else ts
