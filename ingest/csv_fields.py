@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from ingest.csv_files import CsvHeader
+from ingest.csv_files import CUT_MARK, CsvHeader
 from ingest.rows import Rejections, no_rejections, reject_rows
 
 BLOCK_BYTES = 2 << 20  # about 40,000 rows: peak memory grows with it, speed does not
@@ -109,7 +109,45 @@ def _requote(
     first_line: int,
     location: str,
 ) -> tuple[pd.DataFrame, Rejections]:
-    """Split lines holding quotes with the ``csv`` module; reject those that still do not fit."""
+    """Split lines holding quotes with the ``csv`` module; reject those that still do not fit,
+    and those holding a NUL (a cut line, or binary junk: PostgreSQL text cannot hold it)."""
+    nul = fields["raw"].str.contains("\x00", regex=False)
+    nul_rows = [
+        (int(n), raw)
+        for n, raw in zip(fields.loc[nul, "line"], fields.loc[nul, "raw"], strict=True)
+    ]
+    nul_rows += [(number + first_line - 1, text) for number, text, _ in invalid if "\x00" in text]
+    invalid = [item for item in invalid if "\x00" not in item[1]]
+    fields, rejects = _split_quoted(fields[~nul], invalid, delimiter, width, first_line, location)
+    if not nul_rows:
+        return fields, rejects
+    return fields, pd.concat([_nul_rejects(nul_rows, location), rejects])
+
+
+def _nul_rejects(rows: list[tuple[int, str]], location: str) -> Rejections:
+    cut = [CUT_MARK in raw for _, raw in rows]
+    return reject_rows(
+        location,
+        pd.Series([line for line, _ in rows]),
+        pd.Series([raw.replace(CUT_MARK, "") for _, raw in rows]),
+        [
+            "line is longer than 65,536 characters and was cut; it cannot be a reading"
+            if c
+            else "line holds a NUL byte (binary data); re-export the file as text"
+            for c in cut
+        ],
+        ["line_too_long" if c else "nul_byte" for c in cut],
+    )
+
+
+def _split_quoted(
+    fields: pd.DataFrame,
+    invalid: list[tuple[int, str, int]],
+    delimiter: str,
+    width: int,
+    first_line: int,
+    location: str,
+) -> tuple[pd.DataFrame, Rejections]:
     quoted = fields["raw"].str.contains('"', regex=False)
     candidates = [
         (int(line), raw)

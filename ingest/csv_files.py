@@ -33,27 +33,61 @@ class CsvHeader:
         return self.delimiter == ";"
 
 
+MAX_LINE_CHARS = 1 << 16
+# Ends a line cut at MAX_LINE_CHARS; NUL cannot stand in a reading, so the row is rejected.
+CUT_MARK = "\x00[line cut: over 65,536 characters]"
+
+
 class Utf8Stream(io.RawIOBase):
-    """Bytes of a text handle re-encoded as UTF-8: undecodable input arrives as U+FFFD, never as an error."""
+    """Bytes of a text handle re-encoded as UTF-8, for the CSV splitter.
+
+    Undecodable input arrives as U+FFFD, never as an error. A line longer than
+    ``MAX_LINE_CHARS`` is cut there and marked with ``CUT_MARK``: one hostile
+    line must not stop the file, nor hold it all in memory.
+    """
 
     def __init__(self, text: IO[str]) -> None:
         self._text = text
         self._pending = b""
+        self._line_chars = 0  # characters passed on of the line under way
+        self._cut = False  # whether the line under way was cut
 
     def readable(self) -> bool:
         return True
 
     def read(self, size: int = -1) -> bytes:
         if size is None or size < 0:
-            data, self._pending = self._pending + self._text.read().encode(), b""
+            data, self._pending = self._pending + self._guard(self._text.read()).encode(), b""
             return data
         while len(self._pending) < size:
             more = self._text.read(max(size, 1 << 16))
             if not more:
                 break
-            self._pending += more.encode()
+            self._pending += self._guard(more).encode()
         data, self._pending = self._pending[:size], self._pending[size:]
         return data
+
+    def _guard(self, text: str) -> str:
+        pieces = text.split("\n")
+        lengths = list(map(len, pieces))
+        if not self._cut and self._line_chars + lengths[0] <= MAX_LINE_CHARS >= max(lengths):
+            self._line_chars = self._line_chars + lengths[0] if len(pieces) == 1 else lengths[-1]
+            return text
+        out = []
+        for i, piece in enumerate(pieces):
+            if i:
+                out.append("\n")
+                self._line_chars, self._cut = 0, False
+            if self._cut:
+                continue
+            room = MAX_LINE_CHARS - self._line_chars
+            if len(piece) > room:
+                out.append(piece[:room] + CUT_MARK)
+                self._cut = True
+            else:
+                out.append(piece)
+            self._line_chars += min(len(piece), room)
+        return "".join(out)
 
 
 def open_text(path: Path) -> IO[str]:

@@ -267,3 +267,30 @@ def test_cli_summary_and_exit_codes(releve_env: dict[str, str], tmp_path: Path) 
     assert "good.csv (readings)" in unreadable.stdout, "the next file is still loaded"
     listed = releve("quarantine", "--format", "json")
     assert listed.returncode == 0 and "bad_index" in listed.stdout
+
+
+def test_a_huge_line_and_a_nul_byte_are_quarantined_and_the_rows_around_them_kept(
+    conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    huge = "M2,2026-02-01T00:00Z," + "9" * 5_000_000 + ",m3,"
+    text = (
+        HEADER
+        + hourly_rows("M1", 30)
+        + huge
+        + "\n"
+        + "M4,2026-02-01T00:00Z,1\x00,m3,\n"
+        + hourly_rows("M3", 30)
+    )
+    outcome = load(conn, write(tmp_path / "hostile.csv", text), block_bytes=1 << 16)
+    assert outcome.problem is None
+    assert outcome.result.stored == 60
+    assert outcome.result.quarantined == {"line_too_long": 1, "nul_byte": 1}
+    rows = dict(conn.execute("SELECT reason_code, location FROM quarantine").fetchall())
+    assert rows == {
+        "line_too_long": f"{tmp_path / 'hostile.csv'}:32",
+        "nul_byte": f"{tmp_path / 'hostile.csv'}:33",
+    }
+    raw = conn.execute(
+        "SELECT length(raw) FROM quarantine WHERE reason_code = 'line_too_long'"
+    ).fetchone()
+    assert raw is not None and raw[0] <= 4096, "a huge line is kept in part, not whole"
