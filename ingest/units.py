@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-# unit -> (dimension, factor to the dimension's base unit: m3 or kWh)
-UNIT_SCALE: dict[str, tuple[str, float]] = {
-    "m3": ("volume", 1.0),
-    "L": ("volume", 0.001),
-    "kWh": ("energy", 1.0),
-    "Wh": ("energy", 0.001),
-}
+from releve.glossary import KIND_DIMENSIONS, UNIT_SCALE
+
+__all__ = ["ALIASES", "KIND_DIMENSIONS", "UNIT_SCALE", "conversion_factor", "normalize_unit"]
 
 ALIASES: dict[str, str] = {
     "m3": "m3",
@@ -22,13 +18,6 @@ ALIASES: dict[str, str] = {
     "liters": "L",
     "kwh": "kWh",
     "wh": "Wh",
-}
-
-# The dimensions a meter kind may count in.
-KIND_DIMENSIONS: dict[str, tuple[str, ...]] = {
-    "water": ("volume",),
-    "gas": ("volume", "energy"),
-    "electricity": ("energy",),
 }
 
 

@@ -20,9 +20,23 @@ QUALITIES = ("actual", "customer", "estimated")
 UNITS = ("m3", "L", "kWh", "Wh")
 KINDS = ("water", "gas", "electricity")
 
+# unit -> (dimension, factor to the dimension's base unit: m3 or kWh)
+UNIT_SCALE: dict[str, tuple[str, float]] = {
+    "m3": ("volume", 1.0),
+    "L": ("volume", 0.001),
+    "kWh": ("energy", 1.0),
+    "Wh": ("energy", 0.001),
+}
+
+# The dimensions a meter kind may count in.
+KIND_DIMENSIONS: dict[str, tuple[str, ...]] = {
+    "water": ("volume",),
+    "gas": ("volume", "energy"),
+    "electricity": ("energy",),
+}
+
 # Units a meter kind may report, and the factor to the kind's base unit.
 UNIT_FACTORS: dict[str, dict[str, float]] = {
-    "water": {"m3": 1.0, "L": 0.001},
-    "gas": {"m3": 1.0, "L": 0.001, "kWh": 1.0, "Wh": 0.001},
-    "electricity": {"kWh": 1.0, "Wh": 0.001},
+    kind: {unit: factor for unit, (dim, factor) in UNIT_SCALE.items() if dim in dims}
+    for kind, dims in KIND_DIMENSIONS.items()
 }
