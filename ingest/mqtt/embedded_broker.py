@@ -130,6 +130,9 @@ def amqtt_config(port: int) -> str:
 
 def started_broker(kind: str, workdir: Path) -> MqttBroker:
     """A Mosquitto or amqtt broker started on a free port, its state under ``workdir``."""
+    workdir = (
+        workdir.resolve()
+    )  # the broker runs in workdir: a relative path would not resolve there
     port = free_port()
     if kind == "mosquitto":
         executable = shutil.which("mosquitto") or "/usr/sbin/mosquitto"

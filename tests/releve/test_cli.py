@@ -35,8 +35,15 @@ def test_db_status_reports_version_layout_and_row_counts(releve_env: dict[str, s
 
 
 @pytest.mark.integration
-def test_demo_loads_the_sample_and_shows_the_store(releve_env: dict[str, str]) -> None:
-    done = releve(releve_env, "demo")
+def test_demo_loads_the_sample_and_shows_the_store(
+    releve_env: dict[str, str], tmp_path: Path
+) -> None:
+    # As `make demo` runs it: RELEVE_HOME relative to the working directory.
+    env = dict(releve_env, RELEVE_HOME=".releve")
+    done = subprocess.run(
+        [sys.executable, "-m", "releve.cli", "demo"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "readings.csv (readings):" in done.stdout
     assert f"{len(BAD_ROWS)} quarantined" in done.stdout
