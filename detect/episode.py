@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import pandas as pd
 
@@ -18,15 +18,7 @@ AnomalyType = Literal[
 ]
 Severity = Literal["info", "warning", "critical"]
 
-ANOMALY_TYPES: tuple[str, ...] = (
-    "continuous_flow",
-    "burst",
-    "overconsumption",
-    "zero_consumption",
-    "reverse_flow",
-    "no_data",
-    "meter_alarm",
-)
+ANOMALY_TYPES: tuple[str, ...] = get_args(AnomalyType)
 # no_data goes to operations, not to the customer.
 CUSTOMER_FACING: frozenset[str] = frozenset(ANOMALY_TYPES) - {"no_data"}
 

@@ -19,18 +19,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from detect.episode import ANOMALY_TYPES
+
 CADENCES = {"1h": pd.Timedelta(hours=1), "12h": pd.Timedelta(hours=12), "1d": pd.Timedelta(days=1)}
 LEAK_RATES_LPH = (2.0, 5.0, 10.0, 20.0, 50.0)
 BURST_RATES_LPH = (400.0, 800.0, 1500.0)
-ANOMALY_CYCLE = (
-    "continuous_flow",
-    "burst",
-    "overconsumption",
-    "zero_consumption",
-    "reverse_flow",
-    "no_data",
-    "meter_alarm",
-)
+ANOMALY_CYCLE = ANOMALY_TYPES  # injected in this order, meter after meter
 
 
 @dataclass(frozen=True)
