@@ -371,6 +371,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="meters for the store speed part (0: skip it)")  # fmt: skip
     parser.add_argument("--chunk-size", type=int, default=200)
     parser.add_argument("--skip-accuracy", action="store_true")
+    parser.add_argument("--skip-speed", action="store_true", help="run only the accuracy part")
     args = parser.parse_args(argv)
     if not args.skip_accuracy:
         meters = read_daiad(args.path, args.timezone)
@@ -382,6 +383,8 @@ def main(argv: list[str] | None = None) -> int:
             print_accuracy(f"bounded gap {name}", scores)
         prospective = score_prospective(meters, args.gaps_per_meter, args.seed, args.timezone)
         print_accuracy("prospective 7d (open gap)", prospective)
+    if args.skip_speed:
+        return 0
     bench_speed(args.speed_meters, args.speed_days, args.seed, args.timezone)
     if args.store_meters:
         bench_store(args.store_meters, args.speed_days, args.seed, args.chunk_size)
