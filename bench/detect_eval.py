@@ -353,51 +353,30 @@ def synthetic_store_rows(count: int, days: int, seed: int) -> tuple[pd.DataFrame
 
 def bench_speed(count: int, days: int, seed: int) -> float:
     """``run_detect`` over the store against a plain COPY read of the same rows; the ratio."""
-    import os
-    import tempfile
-
     import psycopg
+    from bench_store import bench_database
 
     from releve.config import Settings
     from releve.jobs.detect import run_detect
     from store.copy import copy_frame
-    from store.embedded import EmbeddedServer
     from store.meters import upsert_meters
-    from store.migrate import migrate
 
-    url = os.environ.get("RELEVE_BENCH_DATABASE_URL")
-    server = None
-    if not url:
-        server = EmbeddedServer(Path(tempfile.mkdtemp(prefix="releve-bench-detect-")))
-        url = server.start()
-    name = f"releve_bench_detect_{os.getpid()}"
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name}")  # type: ignore[arg-type]
-        admin.execute(f"CREATE DATABASE {name}")  # type: ignore[arg-type]
-    db_url = psycopg.conninfo.make_conninfo(url, dbname=name)
-    try:
-        with psycopg.connect(db_url) as conn:
-            migrate(conn)
-            meters, readings = synthetic_store_rows(count, days, seed)
-            upsert_meters(conn, meters)
-            copy_frame(conn, "readings", readings)
-            conn.commit()
-            conn.autocommit = True
-            conn.execute("VACUUM ANALYZE readings")
-            conn.autocommit = False
-            started = time.perf_counter()
-            with conn.cursor().copy("COPY readings TO STDOUT (FORMAT csv)") as copy:
-                size = sum(len(block) for block in copy)
-            read = time.perf_counter() - started
-            as_of = pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(days=days)
-            started = time.perf_counter()
-            summary = run_detect(conn, as_of=as_of, settings=Settings(), run_at=as_of)
-            run = time.perf_counter() - started
-    finally:
-        with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")  # type: ignore[arg-type]
-        if server is not None:
-            server.stop()
+    with bench_database("releve_bench_detect") as db_url, psycopg.connect(db_url) as conn:
+        meters, readings = synthetic_store_rows(count, days, seed)
+        upsert_meters(conn, meters)
+        copy_frame(conn, "readings", readings)
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE readings")
+        conn.autocommit = False
+        started = time.perf_counter()
+        with conn.cursor().copy("COPY readings TO STDOUT (FORMAT csv)") as copy:
+            size = sum(len(block) for block in copy)
+        read = time.perf_counter() - started
+        as_of = pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(days=days)
+        started = time.perf_counter()
+        summary = run_detect(conn, as_of=as_of, settings=Settings(), run_at=as_of)
+        run = time.perf_counter() - started
     print(f"\n== speed: {count} meters x {days} days, {len(readings):,} hourly readings ==")
     print(f"   plain read (COPY readings TO STDOUT, {size / 1e6:.0f} MB): {read:.2f} s")
     print(f"   releve detect: {summary.meters} meters in {run:.2f} s "

@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -273,55 +271,37 @@ def synthetic_readings(count: int, days: int, seed: int) -> tuple[pd.DataFrame, 
 def bench_store(count: int, days: int, seed: int, chunk_size: int) -> float:
     """Whole ``releve estimate`` run from scratch against plain COPY TO + COPY FROM; the ratio."""
     import psycopg
+    from bench_store import bench_database
 
     from releve.config import Settings
     from releve.jobs.estimate import run_estimate
     from store.copy import copy_frame
-    from store.embedded import EmbeddedServer
     from store.meters import upsert_meters
-    from store.migrate import migrate
 
-    url = os.environ.get("RELEVE_BENCH_DATABASE_URL")
-    server = None
-    if not url:
-        server = EmbeddedServer(Path(tempfile.mkdtemp(prefix="releve-bench-")))
-        url = server.start()
-    name = f"releve_bench_{os.getpid()}"
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name}")  # type: ignore[arg-type]
-        admin.execute(f"CREATE DATABASE {name}")  # type: ignore[arg-type]
-    db_url = psycopg.conninfo.make_conninfo(url, dbname=name)
-    try:
-        with psycopg.connect(db_url) as conn:
-            migrate(conn)
-            meters, readings = synthetic_readings(count, days, seed)
-            started = time.perf_counter()
-            upsert_meters(conn, meters)
-            copy_frame(conn, "readings", readings)
-            conn.commit()
-            conn.autocommit = True
-            conn.execute("VACUUM ANALYZE readings")
-            conn.autocommit = False
-            print(
-                f"\n== speed (store): {count} meters x {days} days, {len(readings):,} readings "
-                f"loaded in {time.perf_counter() - started:.1f} s (setup, not timed)"
-            )
-            as_of = pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(days=days)
-            started = time.perf_counter()
-            summary = run_estimate(
-                conn,
-                as_of=as_of,
-                settings=Settings(),
-                chunk_size=chunk_size,
-                connect_reader=lambda: psycopg.connect(db_url, autocommit=True),
-            )
-            run = time.perf_counter() - started
-            read, write = reference_io(conn, summary.written)
-    finally:
-        with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")  # type: ignore[arg-type]
-        if server is not None:
-            server.stop()
+    with bench_database("releve_bench_estimate") as db_url, psycopg.connect(db_url) as conn:
+        meters, readings = synthetic_readings(count, days, seed)
+        started = time.perf_counter()
+        upsert_meters(conn, meters)
+        copy_frame(conn, "readings", readings)
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE readings")
+        conn.autocommit = False
+        print(
+            f"\n== speed (store): {count} meters x {days} days, {len(readings):,} readings "
+            f"loaded in {time.perf_counter() - started:.1f} s (setup, not timed)"
+        )
+        as_of = pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(days=days)
+        started = time.perf_counter()
+        summary = run_estimate(
+            conn,
+            as_of=as_of,
+            settings=Settings(),
+            chunk_size=chunk_size,
+            connect_reader=lambda: psycopg.connect(db_url, autocommit=True),
+        )
+        run = time.perf_counter() - started
+        read, write = reference_io(conn, summary.written)
     io_time = read + write
     print(
         f"   releve estimate: {summary.meters} meters, {summary.written:,} intervals written "

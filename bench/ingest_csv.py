@@ -25,10 +25,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import psycopg
-from psycopg.conninfo import make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from store.embedded import EmbeddedServer  # noqa: E402
+from bench_store import bench_server, fresh_database  # noqa: E402
 
 REFERENCE_TABLE = """
 CREATE TABLE copy_reference (
@@ -67,13 +66,6 @@ def write_copy_file(path: Path, frame: pd.DataFrame) -> None:
         }
     )
     out.to_csv(path, sep="\t", header=False, index=False)
-
-
-def fresh_database(admin_url: str, name: str) -> str:
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {name}")
-    return make_conninfo(admin_url, dbname=name)
 
 
 def run_ingest(url: str, home: Path, *args: str) -> tuple[float, float, str]:
@@ -124,12 +116,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="releve-bench-") as tmp:
         work = Path(tmp)
-        server = None
-        admin_url = os.environ.get("RELEVE_DATABASE_URL")
-        if not admin_url:
-            server = EmbeddedServer(work / "pg")
-            admin_url = server.start()
-        try:
+        with bench_server() as admin_url:
             csv_path, copy_path = work / "readings.csv", work / "readings.copy"
             frame = write_readings_csv(csv_path, rows=args.rows, meters=args.meters)
             write_copy_file(copy_path, frame)
@@ -137,7 +124,7 @@ def main() -> None:
             del frame
             print(
                 f"{rows:,} rows, {args.meters:,} meters, file {csv_path.stat().st_size / 1e6:.0f} MB; "
-                f"server: {'embedded' if server else admin_url}"
+                f"server: {admin_url}"
             )
             # A fresh server allocates its WAL files on first use: warm it up untimed so that
             # neither side pays for that, then alternate which side runs first.
@@ -178,9 +165,6 @@ def main() -> None:
                     f"DAIAD ({args.daiad.name}): {seconds:.1f} s end to end, peak RSS {peak:.0f} MB"
                 )
                 print("\n".join("  " + line for line in output.strip().splitlines()))
-        finally:
-            if server:
-                server.stop()
 
 
 if __name__ == "__main__":
