@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import deque
 from collections.abc import Iterator
 from typing import IO
 
@@ -40,10 +41,12 @@ def read_field_batches(
     with the wrong field count are rejected, in the batch they fall in.
     """
     width = len(header.columns)
-    invalid: list[tuple[int, str, int]] = []
+    # pyarrow may parse the next block while a batch is being handled, so the
+    # callback can report rows of a later batch: take what is there, never clear.
+    reported: deque[tuple[int, str, int]] = deque()
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
-        invalid.append((row.number, row.text, row.actual_columns))
+        reported.append((row.number, row.text, row.actual_columns))
         return "skip"
 
     names = [str(i) for i in range(width)]
@@ -67,15 +70,23 @@ def read_field_batches(
     next_line = first_line
     seen_invalid: set[int] = set()
     for batch in reader:
+        invalid = _drain(reported)
         seen_invalid.update(number + first_line - 1 for number, _, _ in invalid)
         lines = _good_line_numbers(next_line, batch.num_rows, seen_invalid)
         if batch.num_rows:
             next_line = int(lines[-1]) + 1
+            seen_invalid = {line for line in seen_invalid if line >= next_line}
         fields = _fields(batch, lines, header.delimiter, width)
         yield _requote(fields, invalid, header.delimiter, width, first_line, location)
-        invalid.clear()
-    if invalid:
+    if invalid := _drain(reported):
         yield _requote(_fields_empty(width), invalid, header.delimiter, width, first_line, location)
+
+
+def _drain(reported: deque[tuple[int, str, int]]) -> list[tuple[int, str, int]]:
+    taken = []
+    while reported:
+        taken.append(reported.popleft())
+    return taken
 
 
 def _good_line_numbers(start: int, count: int, invalid: set[int]) -> np.ndarray:
