@@ -16,6 +16,12 @@ STAGE = (
     " ON COMMIT DELETE ROWS"
 )
 
+INSERT_STAGED = (
+    "INSERT INTO readings (meter_id, ts, index_value, quality, source, batch_id)"
+    f" SELECT meter_id, {FROM_US.format(column='ts_us')}, index_value, quality, source, %s"
+    " FROM stage_readings"
+)
+
 
 @dataclass(frozen=True)
 class InsertOutcome:
@@ -44,21 +50,15 @@ def upsert_readings(
     copy_frame(
         conn, "stage_readings", stage[["meter_id", "ts_us", "index_value", "quality", "source"]]
     )
-    # The keys written are kept aside: inside a caller's transaction (a savepoint)
-    # nothing else tells this statement's rows from earlier ones.
-    cur = conn.execute(
-        "WITH inserted AS ("  # type: ignore[arg-type]
-        " INSERT INTO readings (meter_id, ts, index_value, quality, source, batch_id)"
-        f" SELECT meter_id, {FROM_US.format(column='ts_us')}, index_value, quality, source, %s"
-        " FROM stage_readings ON CONFLICT (meter_id, ts) DO NOTHING RETURNING meter_id, ts)"
-        " INSERT INTO stage_inserted SELECT meter_id, ts FROM inserted",
-        (batch_id,),
-    )
-    stored = cur.rowcount
+    stored = _insert_new(conn, batch_id)
+    latest = f"SELECT meter_id, now(), {FROM_US.format(column='max(ts_us)')} FROM stage_readings"
+    if stored is None:
+        stored = _insert_missing(conn, batch_id)
+        latest = "SELECT meter_id, now(), max(ts) FROM stage_inserted"
     if stored:
         conn.execute(
-            "INSERT INTO meter_receipts (meter_id, received_upto, last_ts)"
-            " SELECT meter_id, now(), max(ts) FROM stage_inserted GROUP BY meter_id"
+            "INSERT INTO meter_receipts (meter_id, received_upto, last_ts)"  # type: ignore[arg-type]
+            f" {latest} GROUP BY meter_id"
             " ORDER BY meter_id ON CONFLICT (meter_id) DO UPDATE SET"
             " received_upto = excluded.received_upto,"
             " last_ts = greatest(meter_receipts.last_ts, excluded.last_ts)"
@@ -77,6 +77,43 @@ def upsert_readings(
         existing = pd.DataFrame(cur.fetchall(), columns=existing.columns)
     conn.execute("TRUNCATE stage_readings, stage_inserted")
     return InsertOutcome(stored, existing)
+
+
+def _insert_new(conn: psycopg.Connection, batch_id: int) -> int | None:
+    """Insert the staged rows without ``ON CONFLICT`` when they are all new; None if not.
+
+    Every staged reading is later than its meter's last stored one: the plain
+    insert skips the speculative insertion that ``ON CONFLICT`` pays per row.
+    The receipts only say where to try; a key stored meanwhile by another load
+    raises a unique violation, the savepoint undoes the attempt, and the caller
+    takes the careful path.
+    """
+    all_new = conn.execute(
+        "SELECT coalesce(bool_and(r.last_ts IS NULL OR s.first_ts > r.last_ts), true) FROM"  # type: ignore[arg-type]
+        f" (SELECT meter_id, {FROM_US.format(column='min(ts_us)')} AS first_ts"
+        "  FROM stage_readings GROUP BY meter_id) s"
+        " LEFT JOIN meter_receipts r USING (meter_id)"
+    ).fetchone()
+    if not (all_new and all_new[0]):
+        return None
+    try:
+        with conn.transaction():
+            return conn.execute(INSERT_STAGED, (batch_id,)).rowcount
+    except psycopg.errors.UniqueViolation:
+        return None
+
+
+def _insert_missing(conn: psycopg.Connection, batch_id: int) -> int:
+    """Insert the staged rows whose key is not stored; their keys go to ``stage_inserted``.
+
+    Inside a caller's transaction nothing else tells this statement's rows
+    from earlier ones.
+    """
+    return conn.execute(
+        f"WITH inserted AS ({INSERT_STAGED} ON CONFLICT (meter_id, ts) DO NOTHING"  # type: ignore[arg-type]
+        " RETURNING meter_id, ts) INSERT INTO stage_inserted SELECT meter_id, ts FROM inserted",
+        (batch_id,),
+    ).rowcount
 
 
 def _in_key_order(readings: pd.DataFrame) -> bool:

@@ -90,3 +90,33 @@ def test_each_write_records_when_its_meters_last_received_readings(
         "SELECT received_upto FROM meter_receipts WHERE meter_id = 'M1'"
     ).fetchone()
     assert third == (second[0],), "a duplicate is no news"
+
+
+def test_readings_stored_behind_the_receipts_back_are_still_told_apart(
+    conn: psycopg.Connection,
+) -> None:
+    # New-looking rows take the plain insert; a key the receipts do not know
+    # about makes it fail, and the careful path sorts the batch out.
+    store_readings(
+        conn, readings(("M1", "2026-01-01T00:00Z", 1.0)), no_rejections(), source="t", location="t"
+    )
+    conn.execute("DELETE FROM meter_receipts")
+    result = store_readings(
+        conn,
+        readings(
+            ("M1", "2026-01-01T00:00Z", 1.0),
+            ("M1", "2026-01-01T01:00Z", 2.0),
+            ("M2", "2026-01-01T00:00Z", 5.0),
+        ),
+        no_rejections(),
+        source="t",
+        location="t",
+    )
+    assert (result.stored, result.duplicates) == (2, 1)
+    assert conn.execute("SELECT count(*) FROM readings").fetchone() == (3,)
+    assert conn.execute(
+        "SELECT meter_id, last_ts FROM meter_receipts ORDER BY meter_id"
+    ).fetchall() == [
+        ("M1", pd.Timestamp("2026-01-01T01:00Z")),
+        ("M2", pd.Timestamp("2026-01-01T00:00Z")),
+    ]
