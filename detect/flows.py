@@ -77,6 +77,27 @@ def interval_flows(register: pd.Series, max_gap_h: float) -> pd.DataFrame:
     )
 
 
+def span_flows(register: pd.Series, span_h: float, max_gap_h: float) -> pd.Series:
+    """Mean flow over the shortest read-to-read span of ``span_h`` hours or more
+    ending at each read [L/h], indexed by that read.
+
+    Spans slide with the reads instead of sitting on fixed blocks, so a quiet
+    stretch of ``span_h`` hours shows wherever it falls. The register is never
+    interpolated (a step spread over a span boundary would look like flow). A
+    span longer than ``span_h + max_gap_h`` (reads missing) is unknown (NaN).
+    """
+    t = register.index.as_unit("ns").asi8
+    values = register.to_numpy(dtype=float)
+    lo = np.searchsorted(t, t - int(round(span_h * NS_PER_HOUR)), side="right") - 1
+    known = lo >= 0
+    lo = np.clip(lo, 0, None)
+    hours = (t - t[lo]) / NS_PER_HOUR
+    known &= (hours > 0) & (hours <= span_h + max_gap_h)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        flow = np.where(known, (values - values[lo]) / hours, np.nan)
+    return pd.Series(flow, index=register.index)
+
+
 def block_volumes(register: pd.Series, block_h: float, max_gap_h: float) -> pd.Series:
     """Volume per regular block of ``block_h`` hours [L], indexed by block end.
 

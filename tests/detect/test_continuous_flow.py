@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from detect import ContinuousFlowSettings, Meter, Tariff, detect_continuous_flow
+from detect.flows import span_flows
 from tests.detect.conftest import START, add, household_hourly, reads_from
 
 METER = Meter("M1", unit="m3")
@@ -89,5 +90,72 @@ def test_no_flow_every_hour_needs_the_whole_window(household):
 def test_min_rate_setting_is_used(household):
     reads = reads_from(add(household, 40, 20 * 24, 5.0))
     as_of = START + pd.Timedelta(days=60)
-    strict = ContinuousFlowSettings(min_rate_lph=8.0)
+    strict = ContinuousFlowSettings(min_rate_lph=8.0, slow_min_rate_lph=8.0)
     assert detect_continuous_flow(reads, meter=METER, as_of=as_of, settings=strict) == []
+
+
+@pytest.mark.parametrize(
+    ("resolution_l", "daily_l"),
+    [
+        pytest.param(1.0, 300.0, id="leak_2lph_hourly"),
+        # on 10 L steps the slow tier's 6 h spans need the household's quiet night
+        pytest.param(10.0, 150.0, id="leak_2lph_coarse_10l_light_user"),
+    ],
+)
+def test_small_leak_found_by_the_slow_tier(resolution_l, daily_l):
+    leak_start = START + pd.Timedelta(days=40)
+    hourly = add(household_hourly(60, daily_l=daily_l), 40, 20 * 24, 2.0)
+    episodes = leak_episodes(hourly, resolution_l=resolution_l)
+    assert len(episodes) == 1
+    leak = episodes[0]
+    # after the first tier's window and deadline, within a week
+    assert pd.Timedelta(hours=48) < leak.confirmed_at - leak_start <= pd.Timedelta(days=6)
+    assert leak.evidence["window_h"] == ContinuousFlowSettings().slow_window_h
+    # the last stop seen may be the evening before a leak that began at night
+    assert leak_start - pd.Timedelta(hours=24) <= leak.start <= leak_start + pd.Timedelta(hours=1)
+    assert leak.evidence["leak_rate_lph"] == pytest.approx(2.0, abs=1.0)
+
+
+def test_large_leak_is_one_episode_with_the_fast_tier_figures(household):
+    leak = leak_episodes(add(household, 40, 20 * 24, 20.0))
+    assert len(leak) == 1
+    assert leak[0].evidence["window_h"] == ContinuousFlowSettings().window_h
+    assert leak[0].evidence["leak_rate_lph"] == pytest.approx(20.0, abs=2.0)
+
+
+def test_fast_tier_spans_stay_short_on_a_10l_register(household):
+    """Spans as long as a household's quiet hours would hide them: on 10 L
+    steps the first tier keeps 2 h spans and reports from 6 L/h."""
+    leak_start = START + pd.Timedelta(days=40)
+    episodes = leak_episodes(add(household, 40, 20 * 24, 10.0), resolution_l=10.0)
+    assert len(episodes) == 1
+    assert episodes[0].evidence["block_h"] == ContinuousFlowSettings().max_span_h
+    assert episodes[0].confirmed_at - leak_start <= pd.Timedelta(hours=48)
+
+
+def drop_reads(reads: pd.DataFrame, hours: tuple[int, ...]) -> pd.DataFrame:
+    """``reads`` without those taken at the given UTC hours (a meter that
+    misses its night reports)."""
+    return reads[~reads.index.hour.isin(hours)]
+
+
+def test_missing_reads_do_not_delay_a_leak(household):
+    """Four reads missing twice a day: the spans over them still count."""
+    leak_start = START + pd.Timedelta(days=40)
+    hourly = add(household, 40, 20 * 24, 10.0)
+    reads = drop_reads(reads_from(hourly), (1, 2, 3, 4, 13, 14, 15, 16))
+    episodes = detect_continuous_flow(reads, meter=METER, as_of=START + pd.Timedelta(days=60))
+    assert len(episodes) == 1
+    assert episodes[0].confirmed_at - leak_start <= pd.Timedelta(hours=48)
+
+
+def test_span_flows_slide_with_the_reads():
+    ts = pd.date_range(START, periods=6, freq="h")
+    register = pd.Series([0.0, 0.0, 10.0, 10.0, 10.0, 20.0], index=ts)
+    flows = span_flows(register, span_h=2.0, max_gap_h=1.0)
+    assert flows.isna().tolist() == [True, True, False, False, False, False]
+    assert flows.iloc[2:].tolist() == pytest.approx([5.0, 5.0, 0.0, 5.0])
+    gappy = register.drop(ts[3])
+    # the span ending at 05:00 reaches back to 02:00 (3 h, 1 h more than asked)
+    assert span_flows(gappy, span_h=2.0, max_gap_h=1.0).loc[ts[5]] == pytest.approx(10.0 / 3)
+    assert np.isnan(span_flows(gappy, span_h=2.0, max_gap_h=0.5).loc[ts[5]])
