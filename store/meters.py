@@ -34,6 +34,19 @@ def fetch_meters(conn: psycopg.Connection, meter_ids: list[str] | None = None) -
     return pd.DataFrame(cur.fetchall(), columns=[*METER_COLUMNS, "assigned"])
 
 
+def fetch_removals(conn: psycopg.Connection, meter_ids: list[str]) -> dict[str, pd.Timestamp]:
+    """When each of ``meter_ids`` that was replaced came off: the installation of the
+    meter naming it in ``replaces`` (or that meter's first reading, without one)."""
+    cur = conn.execute(
+        "SELECT n.replaces, min(coalesce(n.installed_at,"
+        " (SELECT min(r.ts) FROM readings r WHERE r.meter_id = n.meter_id)))"
+        " FROM meters n WHERE n.replaces = ANY(%s) AND n.replaces <> n.meter_id"
+        " GROUP BY n.replaces",
+        (list(meter_ids),),
+    )
+    return {meter_id: pd.Timestamp(at) for meter_id, at in cur.fetchall() if at is not None}
+
+
 def register_unassigned(conn: psycopg.Connection, meters: pd.DataFrame) -> None:
     """Register meters seen only in readings (``meter_id``, ``unit``, optional ``kind``)."""
     if meters.empty:

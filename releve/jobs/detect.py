@@ -34,7 +34,7 @@ from store.alerts import (
     upsert_detect_watermarks,
 )
 from store.events import fetch_meter_events
-from store.meters import fetch_meters
+from store.meters import fetch_meters, fetch_removals
 
 # Below this many due meters a process pool costs more than it saves.
 POOL_MIN_METERS = 400
@@ -124,6 +124,7 @@ class MeterJob:
     index: np.ndarray
     events: pd.DataFrame | None
     tariff: Tariff
+    removed_at: pd.Timestamp | None = None  # replaced: judged as of when it came off
 
 
 def read_chunk(
@@ -132,6 +133,7 @@ def read_chunk(
     """The detection input of every meter of a chunk, from the store, and the
     watermarks (``meter_id, received_upto``) a run over them leaves."""
     meters = fetch_meters(conn, meter_ids).set_index("meter_id", drop=False)
+    removals = fetch_removals(conn, meter_ids)
     reads = fetch_detection_reads(conn, meter_ids, start=as_of - HISTORY, end=as_of)
     events = fetch_meter_events(conn, meter_ids)
     by_meter = dict(tuple(events.groupby("meter_id"))) if not events.empty else {}
@@ -150,6 +152,7 @@ def read_chunk(
                 index=stored.index,
                 events=by_meter.get(meter_id),
                 tariff=tariff,
+                removed_at=removals.get(meter_id),
             )
         )
     marks = pd.DataFrame(
@@ -172,13 +175,20 @@ def detect_meters(
         episodes += detect_all(
             validated.reads,
             meter=job.meter,
-            as_of=as_of,
+            as_of=as_of if job.removed_at is None else _removal_as_of(as_of, job),
             findings=validated.findings,
             events=job.events,
             tariff=job.tariff,
             settings=detection,
         )
     return episodes
+
+
+def _removal_as_of(as_of: pd.Timestamp, job: MeterJob) -> pd.Timestamp:
+    """A replaced meter is judged as of when it came off, or of its last read if later."""
+    assert job.removed_at is not None
+    last_read = pd.Timestamp(int(job.ts.max()), tz="UTC")
+    return min(as_of, max(job.removed_at, last_read))
 
 
 @contextmanager

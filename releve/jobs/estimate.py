@@ -41,7 +41,7 @@ from store.consumption import (
     upsert_rollups,
     upsert_watermarks,
 )
-from store.meters import fetch_meters
+from store.meters import fetch_meters, fetch_removals
 
 ROLLUPS = ("day", "month", "year")
 _NO_FINDINGS = pd.DataFrame(
@@ -194,7 +194,9 @@ def _fetch_inputs(
     conn: psycopg.Connection, chunk: pd.DataFrame, as_of: pd.Timestamp
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     ids = chunk["meter_id"].tolist()
-    return fetch_estimation_reads(conn, ids, end=as_of), fetch_meters(conn, ids)
+    meters = fetch_meters(conn, ids)
+    meters["removed_at"] = meters["meter_id"].map(fetch_removals(conn, ids))
+    return fetch_estimation_reads(conn, ids, end=as_of), meters
 
 
 def compute_chunk(
@@ -209,11 +211,18 @@ def compute_chunk(
 ) -> ChunkResult:
     """Estimate a chunk of meters (no I/O): what to write for each."""
     infos = {row["meter_id"]: meter_info(row, settings.timezone) for _, row in meters.iterrows()}
+    # a replaced meter's curve ends when it came off (or at its last read): nothing is
+    # estimated for it after
+    ends = {
+        row["meter_id"]: min(as_of, row["removed_at"]) if pd.notna(row["removed_at"]) else as_of
+        for _, row in meters.iterrows()
+    }
     states = due.set_index("meter_id").to_dict("index")
     curves, findings, ids, zones, starts, bounds, marks = [], [], [], [], [], [], []
     for meter_id, group in reads.groupby("meter_id", sort=False):
         info = infos[meter_id]
-        result = estimate_meter(group, info, as_of=as_of, validation=validation,
+        end = max(ends[meter_id], group["ts"].max())
+        result = estimate_meter(group, info, as_of=end, validation=validation,
                                 settings=estimation)  # fmt: skip
         state = states[meter_id]
         write_from = _write_from(state, group, estimation)

@@ -162,3 +162,25 @@ def test_a_process_pool_over_chunks_finds_what_one_process_finds(conn: psycopg.C
     }
     run_detect(conn, as_of=as_of, settings=SETTINGS, run_at=as_of, chunk_size=3, workers=2)
     assert fetch_alerts(conn) == alerts
+
+
+def test_a_replaced_meter_is_not_reported_silent(conn: psycopg.Connection) -> None:
+    load(conn)
+    swap = day(12)
+    upsert_meters(
+        conn,
+        pd.DataFrame(
+            [{"meter_id": "W-2", "kind": "water", "unit": "L", "digits": 8,
+              "account_id": "A-1", "contract_id": None, "site_id": None,
+              "timezone": "Europe/Paris", "installed_at": swap, "replaces": "W-1",
+              "q3_m3h": 2.5, "conversion_kwh_per_m3": None}]
+        ),
+    )  # fmt: skip
+    conn.execute("DELETE FROM readings WHERE meter_id = 'W-1' AND ts > %s", (swap,))
+    conn.commit()
+    run_detect(conn, as_of=day(19), settings=SETTINGS, run_at=day(19))
+    assert [a for a in fetch_alerts(conn) if a.type == "no_data"] == []
+    conn.execute("UPDATE meters SET replaces = NULL WHERE meter_id = 'W-2'")
+    conn.commit()
+    run_detect(conn, as_of=day(19), meter_ids=["W-1"], settings=SETTINGS, run_at=day(19))
+    assert [a.meter_id for a in fetch_alerts(conn) if a.type == "no_data"] == ["W-1"]

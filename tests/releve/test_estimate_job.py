@@ -52,13 +52,19 @@ def store(conn: psycopg.Connection, frame: pd.DataFrame) -> None:
     store_readings(conn, frame, REJECTS, source="test", location="test")
 
 
-def register_meter(conn: psycopg.Connection, meter_id: str) -> None:
+def register_meter(
+    conn: psycopg.Connection,
+    meter_id: str,
+    *,
+    replaces: str | None = None,
+    installed_at: pd.Timestamp | None = None,
+) -> None:
     upsert_meters(
         conn,
         pd.DataFrame(
             [{"meter_id": meter_id, "kind": "water", "unit": "L", "digits": 8,
               "account_id": "A-1", "contract_id": None, "site_id": None,
-              "timezone": "Europe/Paris", "installed_at": None, "replaces": None,
+              "timezone": "Europe/Paris", "installed_at": installed_at, "replaces": replaces,
               "q3_m3h": 2.5, "conversion_kwh_per_m3": None}]
         ),
     )  # fmt: skip
@@ -109,6 +115,26 @@ def test_late_read_replaces_estimates_keeps_history_and_reruns_change_nothing(
 
     again = run_estimate(conn, as_of=AS_OF, meter_ids=["W-1"], settings=SETTINGS, run_at=later)
     assert (again.written, again.replaced) == (0, 0)
+
+
+def test_a_replaced_meter_is_estimated_up_to_when_it_came_off(conn: psycopg.Connection) -> None:
+    ts, index = household()
+    swap = pd.Timestamp("2026-02-10 12:00Z")
+    register_meter(conn, "W-OLD")
+    register_meter(conn, "W-NEW", replaces="W-OLD", installed_at=swap)
+    store(conn, readings("W-OLD", ts[ts <= swap], index[ts <= swap]))
+    store(conn, readings("W-NEW", ts[ts > swap], index[ts > swap] - index[ts == swap][0]))
+    run_estimate(conn, as_of=AS_OF, settings=SETTINGS, run_at=AS_OF)
+    hourly = fetch_hourly(conn, ["W-OLD", "W-NEW"])
+    old = hourly[hourly["meter_id"] == "W-OLD"]
+    new = hourly[hourly["meter_id"] == "W-NEW"]
+    assert old["ts"].max() < swap, "no prospective estimate for a meter taken off"
+    assert (old["quality"] == "actual").all()
+    assert new["ts"].max() >= AS_OF - pd.Timedelta(hours=1)
+    measured = new[new["ts"] < ts[-1]]
+    assert old["volume"].sum() + measured["volume"].sum() == pytest.approx(
+        index[-1] - index[0], abs=40
+    ), "the two registers together account for the site's consumption"
 
 
 def test_only_meters_with_new_reads_or_an_old_open_tail_are_due(
