@@ -29,6 +29,8 @@ from detect.features import MeterSeries, meter_series
 from detect.flows import NS_PER_HOUR, interval_flows, runs, span_flows
 from detect.text import local_time, substance
 
+MAX_BASELINE_PASSES = 40  # on coarse reads each pass uncovers a little more of a long leak
+
 
 class ContinuousFlowSettings(BaseModel):
     """Thresholds of the continuous-flow detector."""
@@ -124,6 +126,11 @@ class ContinuousFlowSettings(BaseModel):
     )
     baseline_min_days: int = Field(
         default=7, description="History needed before the floor counts [d]"
+    )
+    hold_share: float = Field(
+        default=0.5,
+        description="A leak found stays open while its excess flow is above this share "
+        "of the threshold that opened it",
     )
     merge_gap_h: float = Field(
         default=48.0, description="Breaks shorter than this are one episode [h]"
@@ -234,11 +241,10 @@ def _tier_runs(
         # the floor never reaches the threshold: most homes stop here, cheaply
         return []
     floor = _steady(floor, resolution, s)
-    excess = _excess(floor, floor.values.isna(), s)
-    # a second pass keeps the leak itself out of the meter's usual floor
-    excess = _excess(floor, excess >= tier.threshold, s)
-    cond = excess >= tier.threshold
     gap = pd.Timedelta(hours=max(2 * floor.block_h, s.merge_gap_h))
+    excess, leaking = _kept_out(floor, tier, gap, s)
+    held = leaking & (excess >= s.hold_share * tier.threshold) & (not floor.coarse)
+    cond = (excess >= tier.threshold) | held
     # on coarse reads one window is not enough: the rise must last
     persist = pd.Timedelta(hours=s.coarse_persist_h if floor.coarse else 0.0)
     return [
@@ -246,6 +252,35 @@ def _tier_runs(
         for first, last in runs(cond, gap)
         if last - first >= persist
     ]
+
+
+def _kept_out(
+    floor: _Floor, tier: _Tier, gap: pd.Timedelta, s: ContinuousFlowSettings
+) -> tuple[pd.Series, pd.Series]:
+    """Excess flow with the leaks kept out of the meter's usual floor, and where they are.
+
+    A leak that lasts must not become usual. On fine data a leak found is
+    followed for as long as its floor stays above the usual floor from when it
+    was found, by ``hold_share`` of the threshold (unknown floors do not end
+    it). On coarse reads, where ordinary use fills every interval, following
+    held every slow rise of a home open (twice the false alerts): each pass
+    keeps out only what exceeds the threshold, and uncovers a little more.
+    """
+    leaking = pd.Series(False, index=floor.values.index)
+    for _ in range(MAX_BASELINE_PASSES):
+        excess, usual = _excess(floor, leaking, s)
+        found = excess >= tier.threshold
+        followed = leaking | found
+        if not floor.coarse:
+            hold = s.hold_share * tier.threshold
+            for first, _last in runs(found, gap):
+                above = (floor.values - usual[first]).fillna(hold) >= hold
+                around = [(a, b) for a, b in runs(above, gap) if a <= first <= b]
+                followed[around[0][0] : around[0][1]] = True
+        if followed.equals(leaking):
+            return excess, leaking
+        leaking = followed
+    return excess, leaking
 
 
 def _run(
@@ -325,9 +360,11 @@ def _steady(floor: _Floor, resolution: float, s: ContinuousFlowSettings) -> _Flo
     return replace(floor, steady=steady)
 
 
-def _excess(floor: _Floor, leaking: pd.Series, s: ContinuousFlowSettings) -> pd.Series:
-    """Floor above the meter's usual floor [L/h]; ``leaking`` times are kept out
-    of the usual floor. On coarse reads every interval holds some use, so the
+def _excess(
+    floor: _Floor, leaking: pd.Series, s: ContinuousFlowSettings
+) -> tuple[pd.Series, pd.Series]:
+    """Floor above the meter's usual floor, and that usual floor [L/h];
+    ``leaking`` times are kept out of the usual floor. On coarse reads every interval holds some use, so the
     floor must also clear the usual ups and downs, and nothing is said before
     there is a usual floor."""
     past = floor.values.where(~leaking.fillna(False).astype(bool))
@@ -342,7 +379,8 @@ def _excess(floor: _Floor, leaking: pd.Series, s: ContinuousFlowSettings) -> pd.
     else:
         known = _lagged(rolling.quantile(s.baseline_quantile).where(enough), floor).fillna(0.0)
     steady = floor.steady if floor.steady is not None else True
-    return (floor.values - known.clip(lower=0.0)).where(steady, 0.0)
+    usual = known.clip(lower=0.0)
+    return (floor.values - usual).where(steady, 0.0), usual
 
 
 def _lagged(series: pd.Series, floor: _Floor) -> pd.Series:

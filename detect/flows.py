@@ -120,42 +120,6 @@ def block_volumes(register: pd.Series, block_h: float, max_gap_h: float) -> pd.S
     return pd.Series(np.where(unknown, np.nan, np.diff(cum)), index=grid[1:])
 
 
-def binned_flows(register: pd.Series, block_h: float, max_gap_h: float) -> pd.Series:
-    """Mean flow of the read intervals ending in each regular block [L/h], by block end.
-
-    Intervals are not split at block edges: spreading one register step over
-    two blocks would make both look flowing. A block holding an interval
-    longer than ``max_gap_h`` is unknown (NaN).
-    """
-    t = register.index.as_unit("ns").asi8
-    if t.size < 2:
-        return pd.Series(dtype=float, index=pd.DatetimeIndex([], tz="UTC"))
-    hours = np.diff(t) / NS_PER_HOUR
-    litres = np.diff(register.to_numpy(dtype=float))
-    freq = int(round(block_h * NS_PER_HOUR))
-    block = -(-t[1:] // freq) * freq
-    k = (block - block[0]) // freq
-    size = int(k[-1]) + 1
-    sum_hours = np.bincount(k, weights=hours, minlength=size)
-    sum_litres = np.bincount(k, weights=litres, minlength=size)
-    gaps = np.bincount(k, weights=(hours > max_gap_h).astype(float), minlength=size)
-    present = np.bincount(k, minlength=size) > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        flow = np.where(gaps == 0, sum_litres / np.maximum(sum_hours, 1e-9), -np.inf)
-    # a block no read ended in lies inside the interval ending in the next one:
-    # it takes that interval's flow, unless that interval is a silence
-    positions = np.where(present, np.arange(size), size - 1)
-    following = np.minimum.accumulate(positions[::-1])[::-1]
-    filled = flow[following]
-    filled[~np.isfinite(filled)] = np.nan
-    return pd.Series(filled, index=_utc_index(block[0] + np.arange(size) * freq))
-
-
-def _utc_index(ns: np.ndarray) -> pd.DatetimeIndex:
-    """A UTC DatetimeIndex from epoch nanoseconds."""
-    return pd.DatetimeIndex(np.asarray(ns, dtype="datetime64[ns]")).tz_localize("UTC")
-
-
 def daily_volumes(register: pd.Series, timezone: str, max_gap_h: float) -> pd.Series:
     """Volume per local calendar day [L], NaN on days inside a silence."""
     local = register.tz_convert(timezone)

@@ -84,3 +84,47 @@ def test_reads_inside_the_burst_hours_still_find_it(household):
     assert episodes[0].evidence["volume_m3"] >= 1.0
     no_edges = BurstSettings(edge_share=1.0)
     assert detect_burst(shifted, meter=METER, as_of=AS_OF, settings=no_edges) == []
+
+
+def test_one_big_hour_beside_a_moderate_one_is_not_sustained(household):
+    # 700 L in one hour and 200 L the next: 900 L, more than 300 L/h x 2 h, but
+    # the flow cannot have held 300 L/h for 2 h (at most 1 h + 200/300 h)
+    quiet = household.where(household.index.hour >= 6, 0.0)
+    hourly = add(add(quiet, 40 + 1 / 24, 1, 700.0), 40 + 2 / 24, 1, 200.0)
+    assert detect_burst(reads_from(hourly), meter=METER, as_of=AS_OF) == []
+    steady = add(quiet, 40 + 1 / 24, 2, 450.0)
+    assert len(detect_burst(reads_from(steady), meter=METER, as_of=AS_OF)) == 1
+
+
+@pytest.mark.parametrize(
+    ("rate", "fires"),
+    [
+        pytest.param(400.0, False, id="burst_400lph_4h_twice_daily_is_a_big_day"),
+        pytest.param(1500.0, True, id="burst_1500lph_4h_twice_daily"),
+    ],
+)
+def test_coarse_reads_need_a_volume_no_tap_gives(household, rate, fires):
+    hourly = add(household, 40.5, 4, rate)
+    reads = reads_from(hourly, every="12h")
+    assert bool(detect_burst(reads, meter=METER, as_of=AS_OF)) is fires
+    hourly_reads = reads_from(hourly)
+    assert len(detect_burst(hourly_reads, meter=METER, as_of=AS_OF)) == 1
+
+
+def test_a_short_edge_still_counts_for_its_volume(household):
+    # a 2 h burst at 420 L/h read at twenty to: 280, 420 and 140 L; the last
+    # interval holds 20 minutes of it, which the 2 h must include
+    quiet = household.where(household.index.hour >= 6, 0.0)
+    reads = reads_from(add(quiet, 40 + 1 / 24, 2, 420.0))
+    shifted = reads.copy()
+    shifted.index = shifted.index + pd.Timedelta(minutes=40)
+    values = reads["index"].to_numpy()
+    shifted = shifted.iloc[:-1].assign(index=values[:-1] + (values[1:] - values[:-1]) * 2 / 3)
+    night = START + pd.Timedelta(days=40)
+    litres = (shifted["index"].diff() * 1000).round()[night : night + pd.Timedelta(hours=4)]
+    assert litres.tolist() == [0.0, 280.0, 420.0, 140.0]
+    episodes = detect_burst(shifted, meter=METER, as_of=AS_OF)
+    assert len(episodes) == 1
+    assert episodes[0].evidence["volume_m3"] == pytest.approx(0.84, abs=0.01)
+    stricter_edges = BurstSettings(edge_share=0.5)
+    assert detect_burst(shifted, meter=METER, as_of=AS_OF, settings=stricter_edges) == []

@@ -60,6 +60,19 @@ def test_cost_follows_the_tariff(household):
     assert leak.estimated_cost_eur == pytest.approx(leak.estimated_volume_m3 * 2.0, abs=0.01)
 
 
+@pytest.mark.parametrize(
+    ("every", "rate"),
+    [pytest.param("1h", 8.0, id="hourly"), pytest.param("12h", 30.0, id="twice_daily")],
+)
+def test_a_leak_that_lasts_months_stays_open(every, rate):
+    # the leak must not become the meter's usual floor
+    hourly = add(household_hourly(180), 30, 150 * 24, rate)
+    episodes = leak_episodes(hourly, every=every, days=180)
+    assert len(episodes) == 1
+    assert episodes[0].end is None
+    assert episodes[0].start - (START + pd.Timedelta(days=30)) <= pd.Timedelta(days=3)
+
+
 def test_ended_leak_has_an_end(household):
     hourly = add(household, 30, 5 * 24, 20.0)
     episodes = leak_episodes(hourly)
