@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -69,7 +70,12 @@ def write_copy_file(path: Path, frame: pd.DataFrame) -> None:
 
 
 def run_ingest(url: str, home: Path, *args: str) -> tuple[float, float, str]:
-    """Seconds, peak RSS [MB] and output of `releve ingest csv ...` in a subprocess."""
+    """Seconds, peak RSS [MB] and output of `releve ingest csv ...` in a subprocess.
+
+    The peak is the child's own high-water mark (``VmHWM``), sampled while it
+    runs: ``wait4``'s ``ru_maxrss`` would also count this process's memory
+    (the generated rows), which Linux carries into a child across fork and exec.
+    """
     env = dict(os.environ, RELEVE_DATABASE_URL=url, RELEVE_HOME=str(home))
     started = time.perf_counter()
     proc = subprocess.Popen(
@@ -79,12 +85,30 @@ def run_ingest(url: str, home: Path, *args: str) -> tuple[float, float, str]:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    output = proc.stdout.read() if proc.stdout else ""
-    _, status, usage = os.wait4(proc.pid, 0)
+    output: list[str] = []
+    reader = threading.Thread(
+        target=lambda: output.append(proc.stdout.read() if proc.stdout else "")
+    )
+    reader.start()
+    peak_kb = 0
+    while proc.poll() is None:
+        peak_kb = max(peak_kb, _high_water_kb(proc.pid))
+        time.sleep(0.05)
     seconds = time.perf_counter() - started
-    if status != 0:
-        raise SystemExit(f"ingest failed:\n{output}")
-    return seconds, usage.ru_maxrss / 1024, output
+    reader.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"ingest failed:\n{''.join(output)}")
+    return seconds, peak_kb / 1024, "".join(output)
+
+
+def _high_water_kb(pid: int) -> int:
+    """Peak resident memory of a running process so far [kB] (0 once it has exited)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    line = next((line for line in status.splitlines() if line.startswith("VmHWM:")), "")
+    return int(line.split()[1]) if line else 0
 
 
 def run_copy(url: str, copy_file: Path) -> float:
