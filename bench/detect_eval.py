@@ -322,39 +322,10 @@ def _row(name: str, s: dict, fa: float) -> str:
             f"{s['ignored']:>6}")  # fmt: skip
 
 
-def synthetic_store_rows(count: int, days: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Meters and hourly readings [L] (2 % of reads missing) for the speed run."""
-    rng = np.random.default_rng(seed)
-    hours = days * 24
-    ts = pd.date_range("2026-01-01", periods=hours, freq="h", tz="UTC")
-    shape = np.tile(np.array([0.2] * 6 + [3, 4, 2] + [1] * 9 + [3, 3, 2, 1, 0.5, 0.3]), days)
-    index = np.cumsum(rng.poisson(shape[None, :] * rng.uniform(2, 20, (count, 1))), axis=1)
-    keep = rng.random((count, hours)) > 0.02
-    keep[:, 0] = True
-    ids = np.array([f"S{i:05d}" for i in range(count)], dtype=object)
-    readings = pd.DataFrame(
-        {
-            "meter_id": np.repeat(ids, hours)[keep.ravel()],
-            "ts": np.tile(ts.as_unit("us"), count)[keep.ravel()],
-            "index_value": index.ravel()[keep.ravel()].astype(float),
-            "quality": "actual",
-            "source": "bench",
-        }
-    )
-    meters = pd.DataFrame(
-        {
-            "meter_id": ids, "kind": "water", "unit": "L", "digits": 8, "account_id": None,
-            "contract_id": None, "site_id": None, "timezone": "Europe/Paris",
-            "installed_at": None, "replaces": None, "q3_m3h": 2.5, "conversion_kwh_per_m3": None,
-        }
-    )  # fmt: skip
-    return meters, readings
-
-
 def bench_speed(count: int, days: int, seed: int) -> float:
     """``run_detect`` over the store against a plain COPY read of the same rows; the ratio."""
     import psycopg
-    from bench_store import bench_database
+    from bench_store import bench_database, synthetic_store_rows
 
     from releve.config import Settings
     from releve.jobs.detect import run_detect
@@ -362,7 +333,7 @@ def bench_speed(count: int, days: int, seed: int) -> float:
     from store.meters import upsert_meters
 
     with bench_database("releve_bench_detect") as db_url, psycopg.connect(db_url) as conn:
-        meters, readings = synthetic_store_rows(count, days, seed)
+        meters, readings = synthetic_store_rows(count, days, seed, prefix="S")
         upsert_meters(conn, meters)
         copy_frame(conn, "readings", readings)
         conn.commit()

@@ -268,40 +268,10 @@ def bench_speed(count: int, days: int, seed: int, timezone: str) -> float:
     return count / elapsed
 
 
-def synthetic_readings(count: int, days: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Meters and hourly readings (2 % of reads missing) for the store benchmark."""
-    rng = np.random.default_rng(seed)
-    hours = days * 24
-    ts = pd.date_range("2026-01-01", periods=hours, freq="h", tz="UTC")
-    shape = np.tile(np.array([0.2] * 6 + [3, 4, 2] + [1] * 9 + [3, 3, 2, 1, 0.5, 0.3]), days)
-    volume = rng.poisson(shape[None, :] * rng.uniform(2, 20, (count, 1)))
-    index = np.cumsum(volume, axis=1).astype(float)
-    keep = rng.random((count, hours)) > 0.02
-    keep[:, 0] = True
-    ids = np.array([f"B{i:05d}" for i in range(count)], dtype=object)
-    readings = pd.DataFrame(
-        {
-            "meter_id": np.repeat(ids, hours)[keep.ravel()],
-            "ts": np.tile(ts.as_unit("us"), count)[keep.ravel()],
-            "index_value": index.ravel()[keep.ravel()],
-            "quality": "actual",
-            "source": "bench",
-        }
-    )
-    meters = pd.DataFrame(
-        {
-            "meter_id": ids, "kind": "water", "unit": "L", "digits": 8, "account_id": None,
-            "contract_id": None, "site_id": None, "timezone": "Europe/Paris",
-            "installed_at": None, "replaces": None, "q3_m3h": 2.5, "conversion_kwh_per_m3": None,
-        }
-    )  # fmt: skip
-    return meters, readings
-
-
 def bench_store(count: int, days: int, seed: int, chunk_size: int) -> float:
     """Whole ``releve estimate`` run from scratch against plain COPY TO + COPY FROM; the ratio."""
     import psycopg
-    from bench_store import bench_database
+    from bench_store import bench_database, synthetic_store_rows
 
     from releve.config import Settings
     from releve.jobs.estimate import run_estimate
@@ -309,7 +279,7 @@ def bench_store(count: int, days: int, seed: int, chunk_size: int) -> float:
     from store.meters import upsert_meters
 
     with bench_database("releve_bench_estimate") as db_url, psycopg.connect(db_url) as conn:
-        meters, readings = synthetic_readings(count, days, seed)
+        meters, readings = synthetic_store_rows(count, days, seed, prefix="B")
         started = time.perf_counter()
         upsert_meters(conn, meters)
         copy_frame(conn, "readings", readings)
