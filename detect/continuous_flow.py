@@ -26,7 +26,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from detect.episode import Episode, Meter, Tariff
 from detect.features import MeterSeries, meter_series
-from detect.flows import NS_PER_HOUR, interval_flows, runs, span_flows
+from detect.flows import (
+    NS_PER_HOUR,
+    rolling_min,
+    rolling_quantile,
+    rolling_sum,
+    run_bounds,
+    span_flow_values,
+    window_starts,
+)
 from detect.text import local_time, substance
 
 MAX_BASELINE_PASSES = 40  # on coarse reads each pass uncovers a little more of a long leak
@@ -164,10 +172,12 @@ def detect_continuous_flow(
     if register.size < 3:
         return []
     resolution = prepared.resolution_l
+    t = register.index.as_unit("ns").asi8
+    litres = register.to_numpy(dtype=float)
     found = [
         run
         for tier in _tiers(prepared.cadence_h, resolution, s)
-        for run in _tier_runs(register, tier, resolution, s)
+        for run in _tier_runs(t, litres, tier, resolution, s)
     ]
     return [_episode(run, meter, as_of, tariff, s) for run in _merged(found)]
 
@@ -233,30 +243,31 @@ class _Run:
 
 
 def _tier_runs(
-    register: pd.Series, tier: _Tier, resolution: float, s: ContinuousFlowSettings
+    t: np.ndarray, litres: np.ndarray, tier: _Tier, resolution: float, s: ContinuousFlowSettings
 ) -> list[_Run]:
     """Runs of the floor above the meter's usual floor by the tier's threshold."""
-    floor = _floor(register, tier, s)
-    if floor is None or not np.nanmax(floor.values.to_numpy(), initial=-np.inf) >= tier.threshold:
+    floor = _floor(t, litres, tier, s)
+    if floor is None or not np.nanmax(floor.values, initial=-np.inf) >= tier.threshold:
         # the floor never reaches the threshold: most homes stop here, cheaply
         return []
     floor = _steady(floor, resolution, s)
-    gap = pd.Timedelta(hours=max(2 * floor.block_h, s.merge_gap_h))
+    gap = _ns(max(2 * floor.block_h, s.merge_gap_h))
     excess, leaking = _kept_out(floor, tier, gap, s)
-    held = leaking & (excess >= s.hold_share * tier.threshold) & (not floor.coarse)
-    cond = (excess >= tier.threshold) | held
+    with np.errstate(invalid="ignore"):
+        held = leaking & (excess >= s.hold_share * tier.threshold) & (not floor.coarse)
+        cond = (excess >= tier.threshold) | held
     # on coarse reads one window is not enough: the rise must last
-    persist = pd.Timedelta(hours=s.coarse_persist_h if floor.coarse else 0.0)
+    persist = _ns(s.coarse_persist_h if floor.coarse else 0.0)
     return [
-        _run(excess, first, last, cond, register.index[0], floor, persist)
-        for first, last in runs(cond, gap)
-        if last - first >= persist
+        _run(excess, first, last, t[0], floor, persist)
+        for first, last in run_bounds(floor.t, cond, gap)
+        if floor.t[last] - floor.t[first] >= persist
     ]
 
 
 def _kept_out(
-    floor: _Floor, tier: _Tier, gap: pd.Timedelta, s: ContinuousFlowSettings
-) -> tuple[pd.Series, pd.Series]:
+    floor: _Floor, tier: _Tier, gap: int, s: ContinuousFlowSettings
+) -> tuple[np.ndarray, np.ndarray]:
     """Excess flow with the leaks kept out of the meter's usual floor, and where they are.
 
     A leak that lasts must not become usual. On fine data a leak found is
@@ -266,39 +277,40 @@ def _kept_out(
     held every slow rise of a home open (twice the false alerts): each pass
     keeps out only what exceeds the threshold, and uncovers a little more.
     """
-    leaking = pd.Series(False, index=floor.values.index)
+    leaking = np.zeros(floor.t.size, dtype=bool)
     for _ in range(MAX_BASELINE_PASSES):
         excess, usual = _excess(floor, leaking, s)
-        found = excess >= tier.threshold
+        with np.errstate(invalid="ignore"):
+            found = excess >= tier.threshold
         followed = leaking | found
         if not floor.coarse:
             hold = s.hold_share * tier.threshold
-            for first, _last in runs(found, gap):
-                above = (floor.values - usual[first]).fillna(hold) >= hold
-                around = [(a, b) for a, b in runs(above, gap) if a <= first <= b]
-                followed[around[0][0] : around[0][1]] = True
-        if followed.equals(leaking):
+            for first, _last in run_bounds(floor.t, found, gap):
+                above = np.nan_to_num(floor.values - usual[first], nan=hold) >= hold
+                a, b = next((a, b) for a, b in run_bounds(floor.t, above, gap) if a <= first <= b)
+                followed[a : b + 1] = True
+        if np.array_equal(followed, leaking):
             return excess, leaking
         leaking = followed
     return excess, leaking
 
 
 def _run(
-    excess: pd.Series,
-    first: pd.Timestamp,
-    last: pd.Timestamp,
-    cond: pd.Series,
-    first_ts: pd.Timestamp,
-    floor: _Floor,
-    persist: pd.Timedelta,
+    excess: np.ndarray, first: int, last: int, first_ts: int, floor: _Floor, persist: int
 ) -> _Run:
-    """The run of ``cond`` from ``first`` to ``last``: it began one window
-    before it was first seen, and ends where the condition fails after it."""
-    start = max(first - pd.Timedelta(hours=floor.window_h), first_ts)
-    after = cond.index[cond.index > last]
-    end = None if after.empty else after[0]
-    rate = float(excess[first:last].median())
-    return _Run(start, end, first + persist, rate, floor.window_h, floor.block_h)
+    """The run of the condition from position ``first`` to ``last``: it began
+    one window before it was first seen, and ends at the next time after it."""
+    start = max(floor.t[first] - _ns(floor.window_h), first_ts)
+    end = _timestamp(floor.t[last + 1]) if last + 1 < floor.t.size else None
+    rate = float(np.nanmedian(excess[first : last + 1]))
+    return _Run(
+        _timestamp(start),
+        end,
+        _timestamp(floor.t[first] + persist),
+        rate,
+        floor.window_h,
+        floor.block_h,
+    )
 
 
 def _merged(found: list[_Run]) -> list[_Run]:
@@ -318,79 +330,97 @@ def _merged(found: list[_Run]) -> list[_Run]:
 
 @dataclass(frozen=True)
 class _Floor:
-    """The lowest flow over the window ending at each block or read [L/h]."""
+    """The lowest flow over the window ending at each block or read [L/h],
+    at times ``t`` [epoch ns]; ``flow`` holds the blocks' or spans' flows."""
 
-    values: pd.Series
-    flow: pd.Series
+    t: np.ndarray
+    values: np.ndarray
+    flow: np.ndarray
     block_h: float
     window_h: float
     coarse: bool
     needed: int
-    steady: pd.Series | None = None
+    steady: np.ndarray | None = None
 
 
-def _floor(register: pd.Series, tier: _Tier, s: ContinuousFlowSettings) -> _Floor | None:
+def _floor(
+    t: np.ndarray, litres: np.ndarray, tier: _Tier, s: ContinuousFlowSettings
+) -> _Floor | None:
     """The real read intervals on coarse data, spans sliding with the reads on
     fine data; their rolling minimum over the tier's window."""
-    window = pd.Timedelta(hours=tier.window_h)
+    window = _ns(tier.window_h)
     if tier.coarse:
-        flow = interval_flows(register, max(s.max_interval_h, 2.5 * tier.cadence_h))["flow"]
-        if flow.empty:
+        max_gap_h = max(s.max_interval_h, 2.5 * tier.cadence_h)
+        hours = np.diff(t) / NS_PER_HOUR
+        flow = np.where(hours <= max_gap_h, np.diff(litres) / np.maximum(hours, 1e-9), np.nan)
+        if flow.size == 0:
             return None
         needed = max(1, math.ceil(s.coverage * tier.window_h / tier.block_h))
-        floor = flow.rolling(window, min_periods=needed).min()
-        return _Floor(floor, flow, tier.block_h, tier.window_h, tier.coarse, needed)
-    flow = span_flows(register, tier.block_h, s.seen_stretch_h)
+        floor = rolling_min(flow, window_starts(t[1:], window), needed)
+        return _Floor(t[1:], floor, flow, tier.block_h, tier.window_h, tier.coarse, needed)
+    flow = span_flow_values(t, litres, tier.block_h, s.seen_stretch_h)
     # coverage in hours, not in reads (missing reads leave fewer spans); a span
     # stretched over many missing reads could hide a stop and is unknown
-    hours = np.diff(flow.index.as_unit("ns").asi8, prepend=flow.index[0].value) / NS_PER_HOUR
-    known = pd.Series(np.where(flow.notna(), hours, 0.0), index=flow.index)
-    covered = known.rolling(window).sum() >= s.span_coverage * tier.window_h
-    floor = flow.rolling(window, min_periods=1).min().where(covered)
-    return _Floor(floor, flow, tier.block_h, tier.window_h, tier.coarse, 1)
+    hours = np.diff(t, prepend=t[0]) / NS_PER_HOUR
+    starts = window_starts(t, window)
+    covered = rolling_sum(np.where(np.isnan(flow), 0.0, hours), starts)
+    floor = np.where(covered >= s.span_coverage * tier.window_h, rolling_min(flow, starts), np.nan)
+    return _Floor(t, floor, flow, tier.block_h, tier.window_h, tier.coarse, 1)
 
 
 def _steady(floor: _Floor, resolution: float, s: ContinuousFlowSettings) -> _Floor:
     """A leak is steady: the quiet blocks all sit near the floor, where a busy
     day without a break has a floor far below its usual small uses."""
     # where the window is not covered the floor is NaN, and then so is this
-    rolling = floor.flow.rolling(pd.Timedelta(hours=floor.window_h), min_periods=floor.needed)
+    quiet = rolling_quantile(
+        floor.t, floor.flow, _ns(floor.window_h), s.steady_quantile, floor.needed
+    )
     slack = s.steady_slack_lph + resolution / floor.block_h
-    steady = rolling.quantile(s.steady_quantile) <= s.steady_ratio * floor.values + slack
+    with np.errstate(invalid="ignore"):
+        steady = quiet <= s.steady_ratio * floor.values + slack
     return replace(floor, steady=steady)
 
 
 def _excess(
-    floor: _Floor, leaking: pd.Series, s: ContinuousFlowSettings
-) -> tuple[pd.Series, pd.Series]:
+    floor: _Floor, leaking: np.ndarray, s: ContinuousFlowSettings
+) -> tuple[np.ndarray, np.ndarray]:
     """Floor above the meter's usual floor, and that usual floor [L/h];
-    ``leaking`` times are kept out of the usual floor. On coarse reads every interval holds some use, so the
-    floor must also clear the usual ups and downs, and nothing is said before
-    there is a usual floor."""
-    past = floor.values.where(~leaking.fillna(False).astype(bool))
-    rolling = past.rolling(pd.Timedelta(days=s.baseline_days), min_periods=1)
-    start = floor.values.index[0]
-    enough = (floor.values.index - start) >= pd.Timedelta(days=s.baseline_min_days)
+    ``leaking`` times are kept out of the usual floor. On coarse reads every
+    interval holds some use, so the floor must also clear the usual ups and
+    downs, and nothing is said before there is a usual floor."""
+    past = np.where(leaking, np.nan, floor.values)
+    width = _ns(24.0 * s.baseline_days)
+    enough = floor.t - floor.t[0] >= _ns(24.0 * s.baseline_min_days)
     if floor.coarse:
-        usual = rolling.quantile(s.coarse_baseline_quantile)
-        spread = rolling.quantile(0.75) - rolling.quantile(0.25)
-        level = (usual + s.coarse_spread_factor * spread).where(enough)
-        known = _lagged(level, floor)
+        quartiles = {
+            q: rolling_quantile(floor.t, past, width, q)
+            for q in {s.coarse_baseline_quantile, 0.25, 0.75}
+        }
+        spread = quartiles[0.75] - quartiles[0.25]
+        level = quartiles[s.coarse_baseline_quantile] + s.coarse_spread_factor * spread
+        known = _lagged(np.where(enough, level, np.nan), floor)
     else:
-        known = _lagged(rolling.quantile(s.baseline_quantile).where(enough), floor).fillna(0.0)
+        usual = rolling_quantile(floor.t, past, width, s.baseline_quantile)
+        known = np.nan_to_num(_lagged(np.where(enough, usual, np.nan), floor), nan=0.0)
     steady = floor.steady if floor.steady is not None else True
-    usual = known.clip(lower=0.0)
-    return (floor.values - usual).where(steady, 0.0), usual
+    usual = np.clip(known, 0.0, None)
+    return np.where(steady, floor.values - usual, 0.0), usual
 
 
-def _lagged(series: pd.Series, floor: _Floor) -> pd.Series:
-    """``series`` as known one window earlier, on the floor's times."""
-    known = series.ffill()
-    shift = pd.Timedelta(hours=floor.window_h).value
-    times = known.index.as_unit("ns").asi8
-    pos = np.searchsorted(times, floor.values.index.as_unit("ns").asi8 - shift, side="right") - 1
-    values = np.where(pos >= 0, known.to_numpy()[np.clip(pos, 0, None)], np.nan)
-    return pd.Series(values, index=floor.values.index)
+def _lagged(values: np.ndarray, floor: _Floor) -> np.ndarray:
+    """``values`` (at the floor's times) as known one window earlier."""
+    seen = np.maximum.accumulate(np.where(np.isnan(values), 0, np.arange(values.size)))
+    known = values[seen]
+    pos = np.searchsorted(floor.t, floor.t - _ns(floor.window_h), side="right") - 1
+    return np.where(pos >= 0, known[np.clip(pos, 0, None)], np.nan)
+
+
+def _ns(hours: float) -> int:
+    return int(round(hours * NS_PER_HOUR))
+
+
+def _timestamp(ns: int) -> pd.Timestamp:
+    return pd.Timestamp(int(ns), tz="UTC")
 
 
 def _episode(

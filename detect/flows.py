@@ -77,25 +77,24 @@ def interval_flows(register: pd.Series, max_gap_h: float) -> pd.DataFrame:
     )
 
 
-def span_flows(register: pd.Series, span_h: float, max_gap_h: float) -> pd.Series:
+def span_flow_values(
+    t: np.ndarray, values: np.ndarray, span_h: float, max_gap_h: float
+) -> np.ndarray:
     """Mean flow over the shortest read-to-read span of ``span_h`` hours or more
-    ending at each read [L/h], indexed by that read.
+    ending at each read [L/h], of a register ``values`` [L] read at ``t`` [epoch ns].
 
     Spans slide with the reads instead of sitting on fixed blocks, so a quiet
     stretch of ``span_h`` hours shows wherever it falls. The register is never
     interpolated (a step spread over a span boundary would look like flow). A
     span longer than ``span_h + max_gap_h`` (reads missing) is unknown (NaN).
     """
-    t = register.index.as_unit("ns").asi8
-    values = register.to_numpy(dtype=float)
     lo = np.searchsorted(t, t - int(round(span_h * NS_PER_HOUR)), side="right") - 1
     known = lo >= 0
     lo = np.clip(lo, 0, None)
     hours = (t - t[lo]) / NS_PER_HOUR
     known &= (hours > 0) & (hours <= span_h + max_gap_h)
     with np.errstate(divide="ignore", invalid="ignore"):
-        flow = np.where(known, (values - values[lo]) / hours, np.nan)
-    return pd.Series(flow, index=register.index)
+        return np.where(known, (values - values[lo]) / hours, np.nan)
 
 
 def block_volumes(register: pd.Series, block_h: float, max_gap_h: float) -> pd.Series:
@@ -145,15 +144,59 @@ def runs(mask: pd.Series, max_gap: pd.Timedelta) -> list[tuple[pd.Timestamp, pd.
 
     Runs separated by less than ``max_gap`` of False are merged.
     """
-    times = mask.index[mask.to_numpy(dtype=bool)]
-    if times.empty:
+    index = pd.DatetimeIndex(mask.index)
+    bounds = run_bounds(index.as_unit("ns").asi8, mask.to_numpy(dtype=bool), max_gap.value)
+    return [(index[first], index[last]) for first, last in bounds]
+
+
+def run_bounds(t: np.ndarray, mask: np.ndarray, max_gap_ns: int) -> list[tuple[int, int]]:
+    """``runs`` on arrays: (first, last) positions of the runs of True in
+    ``mask`` at times ``t`` [epoch ns], merged across less than ``max_gap_ns``."""
+    at = np.flatnonzero(mask)
+    if at.size == 0:
         return []
-    out: list[tuple[pd.Timestamp, pd.Timestamp]] = []
-    first = prev = times[0]
-    for t in times[1:]:
-        if t - prev > max_gap:
-            out.append((first, prev))
-            first = t
-        prev = t
-    out.append((first, prev))
-    return out
+    breaks = np.flatnonzero(np.diff(t[at]) > max_gap_ns)
+    firsts = np.concatenate([at[:1], at[breaks + 1]])
+    lasts = np.concatenate([at[breaks], at[-1:]])
+    return list(zip(firsts.tolist(), lasts.tolist(), strict=True))
+
+
+def window_starts(t: np.ndarray, width_ns: int) -> np.ndarray:
+    """Position of the first time inside the window ``(t - width, t]`` ending at each time."""
+    return np.searchsorted(t, t - width_ns, side="right")
+
+
+def rolling_min(values: np.ndarray, starts: np.ndarray, min_count: int = 1) -> np.ndarray:
+    """Minimum of the values from ``starts[i]`` to ``i``, NaN skipped; NaN where
+    fewer than ``min_count`` values are known (pandas' rolling min, on arrays).
+
+    A sparse table: row k holds the minimum over the 2**k values from each
+    position, and every window is the union of two overlapping rows' spans.
+    """
+    n = values.size
+    ends = np.arange(n)
+    lengths = ends - starts + 1
+    levels = np.floor(np.log2(np.maximum(lengths, 1))).astype(int)
+    table = np.full((int(levels.max(initial=0)) + 1, n), np.nan)
+    table[0] = values
+    for k in range(1, table.shape[0]):
+        half = 1 << (k - 1)
+        table[k, : n - half] = np.fmin(table[k - 1, : n - half], table[k - 1, half:])
+    low = np.fmin(table[levels, starts], table[levels, ends - (1 << levels) + 1])
+    known = np.concatenate([[0], np.cumsum(~np.isnan(values))])
+    return np.where(known[ends + 1] - known[starts] >= min_count, low, np.nan)
+
+
+def rolling_sum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Sum of the (finite) values from ``starts[i]`` to ``i``."""
+    total = np.concatenate([[0.0], np.cumsum(values)])
+    return total[np.arange(1, values.size + 1)] - total[starts]
+
+
+def rolling_quantile(
+    t: np.ndarray, values: np.ndarray, width_ns: int, q: float, min_count: int = 1
+) -> np.ndarray:
+    """Quantile ``q`` of the values in the window ``(t - width, t]``, NaN skipped,
+    NaN where fewer than ``min_count`` are known."""
+    series = pd.Series(values, index=pd.DatetimeIndex(t))
+    return series.rolling(pd.Timedelta(width_ns), min_periods=min_count).quantile(q).to_numpy()
