@@ -8,6 +8,8 @@ on the same meter), median detection delay, and false alerts per 100
 meter-months on the same background without injections. Two trade baselines
 run side by side: the meter-side LEAK rule (no hour without flow in 24 h) and
 a fixed over-consumption rule (a day above 2x its trailing 30-day mean).
+Rows ``model: ...`` are the learned over-consumption candidates of
+``bench/detect_models.py`` (scikit-learn, refitted walk-forward).
 
 The path is the pure one: reads -> estimate.validate_reads ->
 estimate.estimate_hourly (baselines on coarse cadence) -> detect.detect_all.
@@ -38,6 +40,8 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from detect_models import model_alerts  # noqa: E402
 
 from detect import ANOMALY_TYPES, CUSTOMER_FACING, DetectSettings, Meter, detect_all  # noqa: E402
 from detect.flows import block_volumes, daily_volumes, register_litres, runs  # noqa: E402
@@ -303,6 +307,14 @@ def evaluate(backgrounds, cadence: str, seed: int, settings: DetectSettings) -> 
         s = score(base, injected.labels, kind, as_of, deadline, natural.get(kind))
         fa, fa_apart = false_rate(clean_base, kind, months, natural.get(kind), as_of)
         lines.append(_row(name, s, fa) + f"{fa_apart:>9}")
+    models = model_alerts(injected, alerts, as_of, TZ)
+    clean_models = model_alerts(clean, clean_alerts, as_of, TZ)
+    for name, found in models.items():
+        model = [Alert(m, "overconsumption", *times) for m, *times in found]
+        clean_model = [Alert(m, "overconsumption", *times) for m, *times in clean_models[name]]
+        s = score(model, injected.labels, "overconsumption", as_of, deadline)
+        fa, fa_apart = false_rate(clean_model, "overconsumption", months)
+        lines.append(_row(f"model: {name}", s, fa) + f"{fa_apart:>9}")
     leaks = natural["continuous_flow"]
     lines.append(f"  real unlabelled continuous flows in the background (>= {NATURAL_LEAK_H:.0f} h "
                  f"with flow every hour): {sum(map(len, leaks.values()))} on {len(leaks)} meters")  # fmt: skip
