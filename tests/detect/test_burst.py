@@ -32,6 +32,7 @@ def test_fires_on_a_burst(household, rate, hours, every):
         assert burst.evidence["peak_flow_lph"] >= rate
         lost = float(hourly[burst.start : burst.end - pd.Timedelta(hours=1)].sum()) / 1000
         assert burst.estimated_volume_m3 == pytest.approx(lost, rel=0.01)
+    assert burst.estimated_volume_m3 is not None
     assert burst.estimated_cost_eur == pytest.approx(burst.estimated_volume_m3 * 4.3, abs=0.01)
 
 
@@ -97,14 +98,15 @@ def test_one_big_hour_beside_a_moderate_one_is_not_sustained(household):
 
 
 @pytest.mark.parametrize(
-    ("rate", "fires"),
+    ("rate", "hours", "fires"),
     [
-        pytest.param(400.0, False, id="burst_400lph_4h_twice_daily_is_a_big_day"),
-        pytest.param(1500.0, True, id="burst_1500lph_4h_twice_daily"),
+        pytest.param(400.0, 2, False, id="burst_400lph_2h_twice_daily_is_a_big_day"),
+        pytest.param(800.0, 4, True, id="burst_800lph_4h_twice_daily"),
+        pytest.param(1500.0, 4, True, id="burst_1500lph_4h_twice_daily"),
     ],
 )
-def test_coarse_reads_need_a_volume_no_tap_gives(household, rate, fires):
-    hourly = add(household, 40.5, 4, rate)
+def test_coarse_reads_need_a_volume_no_tap_gives(household, rate, hours, fires):
+    hourly = add(household, 40.5, hours, rate)
     reads = reads_from(hourly, every="12h")
     assert bool(detect_burst(reads, meter=METER, as_of=AS_OF)) is fires
     hourly_reads = reads_from(hourly)
@@ -128,3 +130,55 @@ def test_a_short_edge_still_counts_for_its_volume(household):
     assert episodes[0].evidence["volume_m3"] == pytest.approx(0.84, abs=0.01)
     stricter_edges = BurstSettings(edge_share=0.5)
     assert detect_burst(shifted, meter=METER, as_of=AS_OF, settings=stricter_edges) == []
+
+
+def test_the_usual_peak_is_a_flow_held_as_long_as_a_burst(household):
+    # a bath filled at 300 L/h most evenings: single hours reach 300 L/h, but
+    # no flow was ever held for 2 h, so 2 h at 450 L/h is a burst
+    evenings = (household.index.hour == 19) & (household.index.day % 3 == 0)
+    baths = household + np.where(evenings, 300.0, 0.0)
+    hourly = add(baths, 45 + 1 / 24, 2, 450.0)
+    episodes = detect_burst(reads_from(hourly), meter=METER, as_of=AS_OF)
+    assert [e.start for e in episodes] == [START + pd.Timedelta(days=45, hours=1)]
+
+
+def test_a_hose_a_season_ago_is_still_usual():
+    # 2 h at 400 L/h in the first week, and 3 h at 500 L/h seven weeks later
+    hose = add(household_hourly(70), 5 + 20 / 24, 2, 400.0)
+    hourly = add(hose, 55 + 20 / 24, 3, 500.0)
+    as_of = START + pd.Timedelta(days=70)
+    assert detect_burst(reads_from(hourly), meter=METER, as_of=as_of) == []
+    one_month = BurstSettings(history_days=30)
+    episodes = detect_burst(reads_from(hourly), meter=METER, as_of=as_of, settings=one_month)
+    assert len(episodes) == 1
+
+
+def test_a_long_burst_is_not_cut_short_by_its_own_flow(household):
+    # once held, the burst is in the history; it is judged against the usual
+    # peak it began against, not the one it raised
+    hourly = add(household, 40.5, 20, 600.0)
+    episodes = detect_burst(reads_from(hourly), meter=METER, as_of=AS_OF)
+    assert len(episodes) == 1
+    assert episodes[0].end >= START + pd.Timedelta(days=40.5, hours=20)
+    assert episodes[0].evidence["volume_m3"] >= 12.0
+
+
+@pytest.mark.parametrize(
+    ("burst_lph", "fires"),
+    [
+        pytest.param(0.0, False, id="catch_up_after_5_still_days"),
+        pytest.param(1500.0, True, id="burst_1500lph_5h_after_5_still_days"),
+    ],
+)
+def test_a_volume_after_a_still_register_may_be_a_catch_up(household, burst_lph, fires):
+    # a stale register for 5 days, then the 5 days' use at once (1.5 m3 in one
+    # hour: more than 600 L/h for 2 h); a burst is what no catch-up explains
+    away = (household.index >= START + pd.Timedelta(days=40)) & (
+        household.index < START + pd.Timedelta(days=45, hours=8)
+    )
+    stale = household.where(~away, 0.0)
+    stale = add(add(stale, 45 + 8 / 24, 1, 1500.0), 45 + 9 / 24, 5, burst_lph)
+    reads = reads_from(stale, every="12h")
+    assert bool(detect_burst(reads, meter=METER, as_of=AS_OF)) is fires
+    trusting = BurstSettings(still_days=0.0)
+    assert len(detect_burst(reads, meter=METER, as_of=AS_OF, settings=trusting)) == 1
