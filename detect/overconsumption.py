@@ -3,7 +3,8 @@
 With a year or more of history the reference is the loi Warsmann one (CGCT
 L2224-12-4): the average of the same period over the previous three years, and
 a water volume above twice that must be notified to the customer. With less
-history the reference is the meter's own recent weeks.
+history the reference is the meter's own recent weeks. Days of stale reads (a
+register that stood still, then caught up) are unknown, as in a silence.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from detect.episode import Episode, Meter, Tariff
 from detect.features import MeterSeries, meter_series
-from detect.flows import runs
+from detect.flows import NS_PER_HOUR, daily_volumes, runs
 from detect.text import local_day
 
 
@@ -56,6 +57,13 @@ class OverconsumptionSettings(BaseModel):
     coverage: float = Field(
         default=0.9, description="Share of the period's days that must be known"
     )
+    catch_up_days: float = Field(
+        default=2.0,
+        description="A register still for longer than a silence that then jumps by more than "
+        "this many median days of use was read stale: its days are unknown, as in a silence "
+        "[d] (on real homes read daily: 1.22 -> 0.46 false alerts per 100 meter-months, "
+        "twice daily 1.41 -> 0.63, hourly unchanged)",
+    )
     critical_ratio: float = Field(default=4.0, description="Ratio from which the alert is critical")
 
 
@@ -70,7 +78,7 @@ def detect_overconsumption(
 ) -> list[Episode]:
     """Episodes of a period's volume far above its reference."""
     s = settings or OverconsumptionSettings()
-    daily = meter_series(reads, meter, as_of, series).daily_l / 1000.0
+    daily = _daily_m3(meter_series(reads, meter, as_of, series), s.catch_up_days)
     if daily.size < s.recent_period_days + s.recent_min_days:
         return []
     volume = _period_sum(daily, s.recent_period_days, s.coverage)
@@ -103,6 +111,39 @@ def detect_overconsumption(
         _episode(table, first, last, daily, meter, as_of, tariff, s)
         for first, last in runs(mask, pd.Timedelta(days=2))
     ]
+
+
+def _daily_m3(prepared: MeterSeries, catch_up_days: float) -> pd.Series:
+    """Volume per local day [m3], unknown (NaN) through a catch-up as through a
+    silence: taken as they are, stale reads put weeks of use on one day and
+    zeros in the reference."""
+    daily = prepared.daily_l
+    if prepared.register.size < 3 or daily.isna().all():
+        return daily / 1000.0
+    gap_h = max(48.0, 2.5 * prepared.cadence_h)
+    usual_l = float(np.nanmedian(daily.to_numpy()))
+    stale = _stale_reads(prepared.register, gap_h, catch_up_days * usual_l)
+    if not stale.any():
+        return daily / 1000.0
+    # without its stale reads the stretch is one interval longer than a silence
+    return daily_volumes(prepared.register[~stale], prepared.meter.timezone, gap_h) / 1000.0
+
+
+def _stale_reads(register: pd.Series, gap_h: float, jump_l: float) -> np.ndarray:
+    """Reads repeating an unchanged register for more than ``gap_h`` [h] before
+    it jumps by more than ``jump_l`` [L]: a head-end that kept the last index
+    and then caught up."""
+    steps = np.diff(register.to_numpy(dtype=float))
+    edges = np.diff(np.concatenate([[0], (steps == 0).astype(np.int8), [0]]))
+    # reads a + 1 .. b repeat read a; the step after read b ends the stretch
+    a, b = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    hours = register.index.as_unit("ns").asi8 / NS_PER_HOUR
+    jump = np.append(steps, 0.0)[b]
+    caught_up = (b < steps.size) & (hours[b] - hours[a] > gap_h) & (jump > jump_l)
+    mark = np.zeros(register.size + 1, dtype=np.int64)
+    np.add.at(mark, a[caught_up] + 1, 1)
+    np.add.at(mark, b[caught_up] + 1, -1)
+    return np.cumsum(mark)[:-1] > 0
 
 
 def _period_sum(daily: pd.Series, days: int, coverage: float) -> np.ndarray:

@@ -72,3 +72,46 @@ def test_quiet_on_the_return_from_a_month_away():
     # the same weeks are abnormal when the use after the return is tripled
     tripled = scaled(hourly.where(~away, 0.0), 95, 21, 3.0)
     assert detect_overconsumption(reads_from(tripled), meter=METER, as_of=as_of)
+
+
+def stale(reads: pd.DataFrame, first_day: int, days: int) -> pd.DataFrame:
+    """``reads`` whose index repeats its value of ``first_day`` for ``days`` days and
+    then catches up, as a head-end that kept sending the last index."""
+    out = reads.copy()
+    day = (out.index - START).days
+    inside = (day > first_day) & (day <= first_day + days)
+    out.loc[inside, "index"] = out["index"][day == first_day].iloc[0]
+    return out
+
+
+@pytest.mark.parametrize(
+    ("tripled", "fires"),
+    [
+        pytest.param(False, False, id="catch_up_alone"),
+        pytest.param(True, True, id="tripled_fortnight_after_a_catch_up"),
+    ],
+)
+def test_a_catch_up_after_stale_daily_reads_is_not_one_day_of_use(tripled, fires):
+    # a month of repeated index then a jump of the month's use: taken as read, a
+    # fortnight holding the jump is three times the reference
+    hourly = household_hourly(150)
+    if tripled:
+        hourly = scaled(hourly, 110, 21, 3.0)
+    reads = stale(reads_from(hourly, every="1D"), 50, 30)
+    as_of = START + pd.Timedelta(days=150)
+    episodes = detect_overconsumption(reads, meter=METER, as_of=as_of)
+    assert bool(episodes) is fires
+    if fires:
+        assert all(e.start >= START + pd.Timedelta(days=95) for e in episodes)
+
+
+def test_an_absence_ending_on_an_ordinary_day_is_not_a_catch_up():
+    # a still register that resumes with an ordinary day is an absence, not stale reads
+    hourly = household_hourly(150)
+    day = (hourly.index - START).days
+    away = hourly.where((day < 50) | (day >= 80), 0.0)
+    reads = reads_from(away, every="1D")
+    as_of = START + pd.Timedelta(days=150)
+    assert detect_overconsumption(reads, meter=METER, as_of=as_of) == []
+    tripled = scaled(away, 110, 21, 3.0)
+    assert detect_overconsumption(reads_from(tripled, every="1D"), meter=METER, as_of=as_of)
