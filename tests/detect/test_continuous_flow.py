@@ -57,6 +57,7 @@ def test_cost_follows_the_tariff(household):
     leak = detect_continuous_flow(
         reads, meter=METER, as_of=START + pd.Timedelta(days=60), tariff=Tariff(2.0)
     )[0]
+    assert leak.estimated_volume_m3 is not None
     assert leak.estimated_cost_eur == pytest.approx(leak.estimated_volume_m3 * 2.0, abs=0.01)
 
 
@@ -172,3 +173,60 @@ def test_span_flows_slide_with_the_reads():
     # the span ending at 05:00 reaches back to 02:00 (3 h, 1 h more than asked)
     assert span_flow_values(gappy_t, gappy, 2.0, max_gap_h=1.0)[-1] == pytest.approx(10.0 / 3)
     assert np.isnan(span_flow_values(gappy_t, gappy, 2.0, max_gap_h=0.5)[-1])
+
+
+def two_uses_a_day(days: int, morning_l: float, evening_l: float) -> pd.Series:
+    """Hourly use [L] of a home drawing ``morning_l`` at 08:00 and ``evening_l`` at 20:00."""
+    hours = pd.date_range(START, periods=days * 24, freq="h")
+    used = np.select([hours.hour == 8, hours.hour == 20], [morning_l, evening_l], 0.0)
+    return pd.Series(used, index=hours)
+
+
+@pytest.mark.parametrize(
+    ("later", "leak"),
+    [
+        # every use x3: the floor rises by 11 L/h, and the spread threefold
+        pytest.param((720.0, 180.0), False, id="more_use_twice_daily"),
+        # 12 L/h added: the same rise of the floor, the spread as it was
+        pytest.param((384.0, 204.0), True, id="leak_12lph_twice_daily"),
+    ],
+)
+def test_a_leak_leaves_the_spread_of_coarse_intervals_as_it_was(later, leak):
+    before, after = two_uses_a_day(50, 240.0, 60.0), two_uses_a_day(20, *later)
+    after.index = after.index + pd.Timedelta(days=50)
+    reads = reads_from(pd.concat([before, after]), every="12h")
+    meter = Meter("M1", unit="m3", resolution=0.001)
+    episodes = detect_continuous_flow(reads, meter=meter, as_of=START + pd.Timedelta(days=70))
+    assert len(episodes) == int(leak)
+    if leak:
+        assert episodes[0].evidence["leak_rate_lph"] == pytest.approx(12.0, rel=0.5)
+
+
+@pytest.mark.parametrize(
+    "every", [pytest.param("12h", id="twice_daily"), pytest.param("1D", id="daily")]
+)
+def test_coming_back_from_holidays_is_not_a_leak_on_coarse_reads(every):
+    """Empty intervals say nothing of a lived-in home's usual floor."""
+    hourly = household_hourly(100)
+    away = ((hourly.index - START).days >= 10) & ((hourly.index - START).days < 50)
+    assert leak_episodes(hourly.where(~away, 0.0), every=every, days=100) == []
+
+
+@pytest.mark.parametrize(
+    "every", [pytest.param("12h", id="twice_daily"), pytest.param("1D", id="daily")]
+)
+def test_a_leak_in_an_empty_home_is_found_on_coarse_reads(every):
+    leak_start = START + pd.Timedelta(days=60)
+    reads = reads_from(add(household_hourly(80) * 0.0, 60, 20 * 24, 10.0), every=every)
+    meter = Meter("M1", unit="m3", resolution=0.001)
+    episodes = detect_continuous_flow(reads, meter=meter, as_of=START + pd.Timedelta(days=80))
+    assert len(episodes) == 1
+    assert episodes[0].confirmed_at - leak_start <= pd.Timedelta(days=7)
+    assert episodes[0].evidence["leak_rate_lph"] == pytest.approx(10.0, rel=0.1)
+
+
+def test_a_coarse_leak_is_confirmed_at_a_read(household):
+    """The rise must be seen to last: confirmed when a read shows it, not between reads."""
+    reads = reads_from(add(household, 40, 20 * 24, 20.0), every="1D")
+    leak = detect_continuous_flow(reads, meter=METER, as_of=START + pd.Timedelta(days=60))[0]
+    assert leak.confirmed_at in reads.index
