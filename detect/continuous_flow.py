@@ -41,6 +41,7 @@ from detect.flows import (
 from detect.text import local_time, substance
 
 MAX_BASELINE_PASSES = 40  # on coarse reads each pass uncovers a little more of a long leak
+DAILY_READS_H = 18.0  # reads usually this far apart or more are daily reads [h]
 
 
 class ContinuousFlowSettings(BaseModel):
@@ -143,7 +144,16 @@ class ContinuousFlowSettings(BaseModel):
         "false alerts per 100 meter-months hourly)",
     )
     coarse_baseline_quantile: float = Field(
-        default=0.75, description="Quantile of past floors used as usual on coarse reads"
+        default=0.8,
+        description="Quantile of past floors used as usual on coarse reads (0.75: 1.41 "
+        "instead of 1.09 false alerts per 100 meter-months twice-daily, same leaks found "
+        "in time; 0.85: 0.78 but 21 instead of 22 of 27 leaks of 10 L/h and more)",
+    )
+    daily_baseline_quantile: float = Field(
+        default=0.9,
+        description="The same on reads a day or more apart, whose windows hold fewer "
+        "intervals and whose floors swing more (0.8: 1.53 instead of 0.76 false alerts "
+        "per 100 meter-months, 19 of 30 leaks of 10 L/h and more in time either way)",
     )
     coarse_spread_factor: float = Field(
         default=0.5,
@@ -453,12 +463,11 @@ def _excess(
         starts = window_starts(floor.t, width)
         seen = rolling_sum(np.isfinite(floor.values).astype(float), starts) > 0
         lived = rolling_sum((floor.flow >= floor.empty_below).astype(float), starts) > 0
-        quartiles = {
-            q: rolling_quantile(floor.t, past, width, q)
-            for q in {s.coarse_baseline_quantile, 0.25, 0.75}
-        }
+        daily = floor.block_h >= DAILY_READS_H
+        usual_q = s.daily_baseline_quantile if daily else s.coarse_baseline_quantile
+        quartiles = {q: rolling_quantile(floor.t, past, width, q) for q in {usual_q, 0.25, 0.75}}
         spread = quartiles[0.75] - quartiles[0.25]
-        level = quartiles[s.coarse_baseline_quantile] + s.coarse_spread_factor * spread
+        level = quartiles[usual_q] + s.coarse_spread_factor * spread
         level = np.where(np.isnan(level) & seen & ~lived, 0.0, level)
         known = _lagged(np.where(enough, level, np.nan), floor)
     else:
