@@ -15,6 +15,9 @@ import pandas as pd
 from detect.episode import Meter
 
 NS_PER_HOUR = 3_600_000_000_000
+NS_PER_DAY = 24 * NS_PER_HOUR
+# Shared by every frame of ``interval_flows``, so that the lookup table of their names is built once.
+_FLOW_COLUMNS = pd.Index(["hours", "litres", "flow", "start"])
 
 
 def litres_per_unit(meter: Meter) -> float:
@@ -36,11 +39,16 @@ def register_litres(reads: pd.DataFrame, meter: Meter, as_of: pd.Timestamp) -> p
     column = "register" if "register" in frame.columns else "index"
     index = pd.DatetimeIndex(frame.index)
     values = frame[column].to_numpy(dtype=float) * litres_per_unit(meter)
-    keep = (index.as_unit("ns").asi8 <= pd.Timestamp(as_of).as_unit("ns").value) & ~np.isnan(values)
+    t = index.as_unit("ns").asi8
+    keep = (t <= pd.Timestamp(as_of).as_unit("ns").value) & ~np.isnan(values)
     if "excluded" in frame.columns:
         keep &= ~frame["excluded"].to_numpy(dtype=bool)
-    series = pd.Series(values[keep], index=index[keep])
-    if not (series.index.is_monotonic_increasing and series.index.is_unique):
+    if keep.all():
+        # the usual case (every read valid and known): no copy
+        series = pd.Series(values, index=index)
+    else:
+        series, t = pd.Series(values[keep], index=index[keep]), t[keep]
+    if series.index.hasnans or not (np.diff(t) > 0).all():
         series = series[~series.index.duplicated(keep="last")].sort_index()
     return series
 
@@ -71,10 +79,13 @@ def interval_flows(register: pd.Series, max_gap_h: float) -> pd.DataFrame:
     hours = np.diff(t) / NS_PER_HOUR
     litres = np.diff(register.to_numpy())
     flow = np.where(hours <= max_gap_h, litres / np.maximum(hours, 1e-9), np.nan)
-    return pd.DataFrame(
+    flows = pd.DataFrame(
         {"hours": hours, "litres": litres, "flow": flow, "start": register.index[:-1]},
         index=register.index[1:],
+        copy=False,  # new arrays and an immutable index: nothing to copy
     )
+    flows.columns = _FLOW_COLUMNS
+    return flows
 
 
 def span_flow_values(
@@ -90,7 +101,7 @@ def span_flow_values(
     """
     lo = np.searchsorted(t, t - int(round(span_h * NS_PER_HOUR)), side="right") - 1
     known = lo >= 0
-    lo = np.clip(lo, 0, None)
+    lo = np.maximum(lo, 0)
     hours = (t - t[lo]) / NS_PER_HOUR
     known &= (hours > 0) & (hours <= span_h + max_gap_h)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -121,21 +132,26 @@ def block_volumes(register: pd.Series, block_h: float, max_gap_h: float) -> pd.S
 
 def daily_volumes(register: pd.Series, timezone: str, max_gap_h: float) -> pd.Series:
     """Volume per local calendar day [L], NaN on days inside a silence."""
-    local = register.tz_convert(timezone)
-    first, last = local.index[0].normalize(), local.index[-1].normalize()
-    days = pd.date_range(first, last, freq="D")
-    if days.size < 2:
+    index = register.index
+    first = index[0].tz_convert(timezone).normalize()
+    last = index[-1].tz_convert(timezone).normalize()
+    # local midnights, as pd.date_range(first, last, freq="D") makes them but faster
+    start, stop = first.tz_localize(None).value, last.tz_localize(None).value
+    if stop - start < NS_PER_DAY:
         return pd.Series(dtype=float)
-    edges = days.tz_convert("UTC")
-    t, values = register.index.as_unit("ns").asi8, register.to_numpy()
-    cum = np.interp(edges.as_unit("ns").asi8, t, values)
+    wall = start + NS_PER_DAY * np.arange((stop - start) // NS_PER_DAY + 1)
+    edges = pd.DatetimeIndex(wall.view("datetime64[ns]")).tz_localize(first.tz).tz_convert("UTC")
+    e = edges.as_unit("ns").asi8
+    t, values = index.as_unit("ns").asi8, register.to_numpy()
+    cum = np.interp(e, t, values)
     long_gap = np.diff(t) / NS_PER_HOUR > max_gap_h
     long_count = np.concatenate([[0], np.cumsum(long_gap)])
-    lo = np.clip(np.searchsorted(t, edges.as_unit("ns").asi8[:-1], side="right") - 1, 0, len(t) - 1)
-    hi = np.clip(np.searchsorted(t, edges.as_unit("ns").asi8[1:], side="left"), 0, len(t) - 1)
+    # np.maximum and np.minimum: np.clip costs more than the rest of the line
+    lo = np.maximum(np.searchsorted(t, e[:-1], side="right") - 1, 0)
+    hi = np.minimum(np.searchsorted(t, e[1:], side="left"), len(t) - 1)
     unknown = (long_count[hi] - long_count[lo]) > 0
     # the first day starts before the first read: its volume is not known in full
-    unknown[0] = unknown[0] or register.index[0] > edges[0]
+    unknown[0] = unknown[0] or t[0] > e[0]
     return pd.Series(np.where(unknown, np.nan, np.diff(cum)), index=edges[:-1])
 
 

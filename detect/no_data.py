@@ -36,9 +36,9 @@ def detect_no_data(
     ts = _read_times(reads, as_of)
     if ts.size < 2:
         return []
-    cadence_h = float(np.median(np.diff(ts.as_unit("ns").asi8)) / NS_PER_HOUR)
-    limit = pd.Timedelta(hours=max(s.expected_intervals * cadence_h, s.min_silence_h))
     t = ts.as_unit("ns").asi8
+    cadence_h = float(np.median(np.diff(t)) / NS_PER_HOUR)
+    limit = pd.Timedelta(hours=max(s.expected_intervals * cadence_h, s.min_silence_h))
     ends = np.append(t[1:], pd.Timestamp(as_of).as_unit("ns").value)
     silent = np.flatnonzero(ends - t > limit.value)
     episodes = []
@@ -51,6 +51,13 @@ def detect_no_data(
 def _read_times(reads: pd.DataFrame, as_of: pd.Timestamp) -> pd.DatetimeIndex:
     """Times of every read received, glitches included: they prove the link works."""
     ts = pd.DatetimeIndex(reads["ts"] if "ts" in reads.columns else reads.index)
+    stop = pd.Timestamp(as_of)
+    if ts.tz is not None and stop.tz is not None and not ts.hasnans:
+        t = ts.as_unit("ns").asi8
+        if (np.diff(t) > 0).all():
+            # already sorted and unique, as validated reads are: a slice of them
+            end = np.searchsorted(t, stop.as_unit("ns").value, side="right")
+            return ts[:end].tz_convert("UTC")
     return ts[ts <= as_of].unique().sort_values().tz_convert("UTC")
 
 

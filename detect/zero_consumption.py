@@ -50,9 +50,11 @@ def detect_zero_consumption(
     daily = meter_series(reads, meter, as_of, series).daily_l
     if daily.empty:
         return []
-    empty = daily.le(s.zero_l) & daily.notna()
-    if int(empty.sum()) < s.min_days:
+    # NaN (unknown) days are never empty
+    empty_days = daily.to_numpy() <= s.zero_l
+    if int(empty_days.sum()) < s.min_days:
         return []
+    empty = pd.Series(empty_days, index=daily.index)
     episodes = []
     # local days: 23 to 25 hours apart around a DST change
     for first, last in runs(empty, pd.Timedelta(hours=26)):

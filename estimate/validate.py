@@ -19,11 +19,14 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+from pandas.api.extensions import ExtensionArray
 
 from estimate.settings import ValidationSettings
 from releve.glossary import INDEX, QUALITY, TS
 
 FINDING_COLUMNS = [TS, "code", "detail", "amount"]
+# Shared by every validated frame, so that the lookup table of their names is built once.
+_READ_COLUMNS = pd.Index([INDEX, "register", "delta", "excluded"])
 HOUR_NS = 3_600_000_000_000
 
 
@@ -71,7 +74,7 @@ class _Findings:
 
     def frame(self) -> pd.DataFrame:
         if not self.rows:
-            return _EMPTY_FINDINGS.copy()
+            return _EMPTY_FINDINGS.copy(deep=False)  # copied on write
         frame = pd.DataFrame(self.rows, columns=FINDING_COLUMNS)
         frame[TS] = pd.to_datetime(frame[TS], utc=True)
         return frame.sort_values(TS, kind="stable").reset_index(drop=True)
@@ -105,43 +108,48 @@ def validate_reads(
     """
     settings = settings or ValidationSettings()
     found = _Findings()
-    frame = _ordered(reads, found)
-    if frame.empty:
-        return ValidatedReads(_empty_reads(frame), found.frame())
-    ts = frame.index.asi8
-    values = frame[INDEX].to_numpy(dtype=float)
+    index, values, quality = _ordered(reads, found)
+    if index.empty:
+        return ValidatedReads(_empty_reads(index), found.frame())
+    ts = index.asi8
     delta = np.diff(values, prepend=np.nan)
-    restarts = _apply_replacements(frame.index, values, delta, replacements, found)
+    restarts = _apply_replacements(index, values, delta, replacements, found)
     if digits is not None:
-        _unwrap_rollovers(frame.index, delta, 10.0**digits, restarts, found)
+        _unwrap_rollovers(index, delta, 10.0**digits, restarts, found)
     register = values[0] + np.nan_to_num(np.cumsum(np.nan_to_num(delta)))
-    excluded = _exclude_glitches(frame.index, ts, register, max_rate_per_h, settings, found)
+    excluded = _exclude_glitches(index, ts, register, max_rate_per_h, settings, found)
     valid_delta = _valid_deltas(register, excluded)
-    _check_rates(frame.index, ts, valid_delta, excluded, max_rate_per_h, found)
-    _check_cadence(frame.index, ts, excluded, settings, found)
+    _check_rates(index, ts, valid_delta, excluded, max_rate_per_h, found)
+    _check_cadence(index, ts, excluded, settings, found)
     out = pd.DataFrame(
-        {INDEX: values, "register": register, "delta": valid_delta, "excluded": excluded},
-        index=frame.index,
+        {INDEX: values.copy(), "register": register, "delta": valid_delta, "excluded": excluded},
+        index=index,
+        copy=False,  # new arrays (values may be a view of the input): nothing more to copy
     )
-    if QUALITY in frame:
-        out[QUALITY] = frame[QUALITY].array
+    out.columns = _READ_COLUMNS
+    if quality is not None:
+        out[QUALITY] = quality
     return ValidatedReads(out, found.frame())
 
 
-def _empty_reads(frame: pd.DataFrame) -> pd.DataFrame:
+def _empty_reads(index: pd.DatetimeIndex) -> pd.DataFrame:
     out = pd.DataFrame(
         {INDEX: [], "register": [], "delta": [], "excluded": np.array([], dtype=bool)},
-        index=frame.index,
+        index=index,
     )
     return out.astype({INDEX: float, "register": float, "delta": float})
 
 
-def _ordered(reads: pd.DataFrame, found: _Findings) -> pd.DataFrame:
+# A meter's reads as arrays: their times, indexes and qualities (None when not given).
+_Ordered = tuple[pd.DatetimeIndex, np.ndarray, ExtensionArray | None]
+
+
+def _ordered(reads: pd.DataFrame, found: _Findings) -> _Ordered:
     """Reads sorted by time, one per timestamp, with duplicates and disorder reported."""
-    frame = reads.reset_index() if TS not in reads.columns else reads
-    fast = _already_ordered(frame)
+    fast = _already_ordered(reads)
     if fast is not None:
         return fast
+    frame = reads.reset_index() if TS not in reads.columns else reads
     columns = [TS, INDEX] + ([QUALITY] if QUALITY in frame.columns else [])
     frame = frame[columns].copy()
     frame[TS] = pd.to_datetime(frame[TS], utc=True)
@@ -163,13 +171,20 @@ def _ordered(reads: pd.DataFrame, found: _Findings) -> pd.DataFrame:
                 f"reads {sorted(values.tolist())} at {ts.isoformat()}; kept the last, {kept}",
             )
     frame = frame.drop_duplicates(TS, keep="last").set_index(TS)
-    frame.index = frame.index.as_unit("ns")
-    return frame
+    quality = frame[QUALITY].array if QUALITY in frame.columns else None
+    return frame.index.as_unit("ns"), frame[INDEX].to_numpy(dtype=float), quality
 
 
-def _already_ordered(frame: pd.DataFrame) -> pd.DataFrame | None:
+def _already_ordered(frame: pd.DataFrame) -> _Ordered | None:
     """The reads as they are when strictly increasing in time and complete (the store's order)."""
-    index = pd.DatetimeIndex(frame[TS])
+    if TS in frame.columns:
+        index = pd.DatetimeIndex(frame[TS])
+    elif isinstance(frame.index, pd.DatetimeIndex) and frame.index.name == TS:
+        index = frame.index
+        if index.freq is not None:
+            index = pd.DatetimeIndex(index, freq=None)  # as a column of times has it
+    else:
+        return None
     if index.tz is None:
         return None
     index = index.tz_convert("UTC").as_unit("ns")
@@ -177,10 +192,8 @@ def _already_ordered(frame: pd.DataFrame) -> pd.DataFrame | None:
     stamps = index.asi8
     if np.isnan(values).any() or index.hasnans or (np.diff(stamps) <= 0).any():
         return None
-    columns: dict[str, object] = {INDEX: values}
-    if QUALITY in frame.columns:
-        columns[QUALITY] = frame[QUALITY].array
-    return pd.DataFrame(columns, index=index.rename(TS))
+    quality = frame[QUALITY].array if QUALITY in frame.columns else None
+    return index.rename(TS), values, quality
 
 
 def _apply_replacements(

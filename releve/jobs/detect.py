@@ -42,6 +42,9 @@ POOL_MIN_METERS = 400
 # Enough history for the loi Warsmann reference: the same period three years back.
 HISTORY = pd.Timedelta(days=3 * 365 + 45)
 
+# One columns index for every meter's reads frame: its lookup table is built once.
+_READ_COLUMNS = pd.Index(["index"])
+
 
 @dataclass
 class DetectSummary:
@@ -167,9 +170,13 @@ def detect_meters(
 ) -> list[Episode]:
     """Episodes of every meter of ``jobs``: validation, then every detector."""
     episodes: list[Episode] = []
+    detection = detection or DetectSettings()
     for job in jobs:
         frame = pd.DataFrame(
-            {"ts": pd.DatetimeIndex(job.ts.view("datetime64[ns]"), tz="UTC"), "index": job.index}
+            job.index[:, None],
+            index=pd.DatetimeIndex(job.ts.view("datetime64[ns]"), tz="UTC", name="ts"),
+            columns=_READ_COLUMNS,
+            copy=False,  # read only: no need to copy the job's arrays
         )
         validated = validate_reads(frame, digits=job.digits)
         episodes += detect_all(

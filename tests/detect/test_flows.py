@@ -4,7 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from detect.flows import rolling_min, rolling_sum, run_bounds, runs, window_starts
+from detect.flows import (
+    daily_volumes,
+    rolling_min,
+    rolling_sum,
+    run_bounds,
+    runs,
+    window_starts,
+)
 
 HOUR = 3_600_000_000_000
 
@@ -35,3 +42,15 @@ def test_runs_merge_across_short_gaps_only():
     series = pd.Series(mask, index=pd.DatetimeIndex(t, tz="UTC"))
     first, last = runs(series, pd.Timedelta(hours=4))[0]
     assert (first, last) == (series.index[0], series.index[4])
+
+
+@pytest.mark.parametrize(("day", "hours"), [("2026-03-29", 23), ("2026-10-25", 25)])
+def test_daily_volumes_follow_local_days_across_a_clock_change(day, hours):
+    ts = pd.date_range("2026-03-20", "2026-11-01", freq="h", tz="UTC")
+    register = pd.Series(np.arange(ts.size, dtype=float), index=ts)  # 1 L every hour
+    daily = daily_volumes(register, "Europe/Paris", max_gap_h=48.0)
+    local_days = daily.index.tz_convert("Europe/Paris")
+    assert (local_days.hour == 0).all()
+    assert daily[local_days == pd.Timestamp(day, tz="Europe/Paris")].iloc[0] == hours
+    assert np.isnan(daily.iloc[0])  # the first day began before the first read
+    assert daily.iloc[1:].isin([23.0, 24.0, 25.0]).all()
