@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from detect.episode import Episode, Meter, Tariff
 from detect.features import MeterSeries, meter_series
-from detect.flows import interval_flows, runs
+from detect.flows import NS_PER_HOUR, interval_flows, runs
 from detect.text import local_time, substance
 
 
@@ -121,10 +121,13 @@ def detect_burst(
     cadence = prepared.cadence_h
     if cadence > s.max_cadence_h:
         return []
-    flows = interval_flows(register, max(s.max_interval_h, 2.5 * cadence))
-    if not (flows["flow"].to_numpy() > _lowest(flows, meter, s)).any():
+    hours = np.diff(register.index.as_unit("ns").asi8) / NS_PER_HOUR
+    with np.errstate(divide="ignore", invalid="ignore"):
+        highest = np.diff(register.to_numpy()) / hours
+    if not (highest > _lowest(hours, meter, s)).any():
         # nothing ever reaches the lowest threshold: most meters stop here, cheaply
         return []
+    flows = interval_flows(register, max(s.max_interval_h, 2.5 * cadence))
     flows = _without_catch_up(flows, s)
     threshold = _threshold(flows, meter, s)
     long_enough = flows["hours"] >= min(s.min_duration_h, cadence) * 0.5
@@ -226,14 +229,14 @@ def _threshold(flows: pd.DataFrame, meter: Meter, s: BurstSettings) -> pd.Series
     return _threshold_from(flows["flow"].where(flows["flow"] <= first), flows, meter, s)
 
 
-def _lowest(flows: pd.DataFrame, meter: Meter, s: BurstSettings) -> np.ndarray:
-    """The lowest burst threshold of each interval, whatever the history [L/h]."""
+def _lowest(hours: np.ndarray, meter: Meter, s: BurstSettings) -> np.ndarray:
+    """The lowest burst threshold of each interval of ``hours`` [h], whatever
+    the history [L/h]."""
     floor_flow = s.min_flow_lph
     if meter.q3_m3h:
         floor_flow = max(floor_flow, s.q3_fraction * meter.q3_m3h * 1000.0)
     # a long interval dilutes a burst: its mean need only hold the burst's
     # volume over the minimum duration
-    hours = flows["hours"].to_numpy()
     # a long interval shows a volume, not how long it took: only a volume no
     # household tap gives in the minimum duration is a burst there
     floor = np.where(hours > s.coarse_interval_h, max(floor_flow, s.coarse_flow_lph), floor_flow)
@@ -244,7 +247,7 @@ def _threshold_from(
     flow: pd.Series, flows: pd.DataFrame, meter: Meter, s: BurstSettings
 ) -> pd.Series:
     index = flows.index
-    floor = pd.Series(_lowest(flows, meter, s), index=index)
+    floor = pd.Series(_lowest(flows["hours"].to_numpy(), meter, s), index=index)
     dilution = (s.min_duration_h / flows["hours"]).clip(upper=1.0)
     # the usual peak is a flow held as long as a burst must be: the lowest of
     # the intervals ending within the minimum duration (a long interval alone)
