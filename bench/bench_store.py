@@ -15,7 +15,9 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from store.copy import copy_frame  # noqa: E402
 from store.embedded import EmbeddedServer  # noqa: E402
+from store.meters import upsert_meters  # noqa: E402
 from store.migrate import migrate  # noqa: E402
 
 
@@ -85,3 +87,16 @@ def synthetic_store_rows(
         }
     )  # fmt: skip
     return meters, readings
+
+
+def store_synthetic(conn: psycopg.Connection, count: int, days: int, seed: int, prefix: str) -> int:
+    """Store ``synthetic_store_rows`` (meters, then readings by COPY) and
+    analyze them, as a loaded store would be; the number of readings."""
+    meters, readings = synthetic_store_rows(count, days, seed, prefix=prefix)
+    upsert_meters(conn, meters)
+    copy_frame(conn, "readings", readings)
+    conn.commit()
+    conn.autocommit = True
+    conn.execute("VACUUM ANALYZE readings")
+    conn.autocommit = False
+    return len(readings)

@@ -381,21 +381,13 @@ def _row(name: str, s: dict, fa: float) -> str:
 def bench_speed(count: int, days: int, seed: int) -> float:
     """``run_detect`` over the store against a plain COPY read of the same rows; the ratio."""
     import psycopg
-    from bench_store import bench_database, synthetic_store_rows
+    from bench_store import bench_database, store_synthetic
 
     from releve.config import Settings
     from releve.jobs.detect import run_detect
-    from store.copy import copy_frame
-    from store.meters import upsert_meters
 
     with bench_database("releve_bench_detect") as db_url, psycopg.connect(db_url) as conn:
-        meters, readings = synthetic_store_rows(count, days, seed, prefix="S")
-        upsert_meters(conn, meters)
-        copy_frame(conn, "readings", readings)
-        conn.commit()
-        conn.autocommit = True
-        conn.execute("VACUUM ANALYZE readings")
-        conn.autocommit = False
+        stored = store_synthetic(conn, count, days, seed, prefix="S")
         started = time.perf_counter()
         with conn.cursor().copy("COPY readings TO STDOUT (FORMAT csv)") as copy:
             size = sum(len(block) for block in copy)
@@ -404,7 +396,7 @@ def bench_speed(count: int, days: int, seed: int) -> float:
         started = time.perf_counter()
         summary = run_detect(conn, as_of=as_of, settings=Settings(), run_at=as_of)
         run = time.perf_counter() - started
-    print(f"\n== speed: {count} meters x {days} days, {len(readings):,} hourly readings ==")
+    print(f"\n== speed: {count} meters x {days} days, {stored:,} hourly readings ==")
     print(f"   plain read (COPY readings TO STDOUT, {size / 1e6:.0f} MB): {read:.2f} s")
     print(f"   releve detect: {summary.meters} meters in {run:.2f} s "
           f"({summary.meters / run:.0f} meters/s), {sum(summary.events.values())} alert events")  # fmt: skip

@@ -271,24 +271,16 @@ def bench_speed(count: int, days: int, seed: int, timezone: str) -> float:
 def bench_store(count: int, days: int, seed: int, chunk_size: int) -> float:
     """Whole ``releve estimate`` run from scratch against plain COPY TO + COPY FROM; the ratio."""
     import psycopg
-    from bench_store import bench_database, synthetic_store_rows
+    from bench_store import bench_database, store_synthetic
 
     from releve.config import Settings
     from releve.jobs.estimate import run_estimate
-    from store.copy import copy_frame
-    from store.meters import upsert_meters
 
     with bench_database("releve_bench_estimate") as db_url, psycopg.connect(db_url) as conn:
-        meters, readings = synthetic_store_rows(count, days, seed, prefix="B")
         started = time.perf_counter()
-        upsert_meters(conn, meters)
-        copy_frame(conn, "readings", readings)
-        conn.commit()
-        conn.autocommit = True
-        conn.execute("VACUUM ANALYZE readings")
-        conn.autocommit = False
+        stored = store_synthetic(conn, count, days, seed, prefix="B")
         print(
-            f"\n== speed (store): {count} meters x {days} days, {len(readings):,} readings "
+            f"\n== speed (store): {count} meters x {days} days, {stored:,} readings "
             f"loaded in {time.perf_counter() - started:.1f} s (setup, not timed)"
         )
         as_of = pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(days=days)
