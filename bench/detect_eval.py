@@ -19,7 +19,8 @@ truths too (unlabelled): alerts on them are counted apart (column ``apart``
 with injections, ``FA apart`` without), neither true nor false. A real
 continuous flow is one the raw hourly DAIAD register shows for
 ``NATURAL_LEAK_H`` hours or more with at least 1 L in every hour (twice the
-meter-side LEAK rule's 24 h; no read missing): a leak nobody labelled. A real stop is a raw
+meter-side LEAK rule's 24 h; a read interval of up to ``NATURAL_LEAK_GAP_H``
+counts when it holds 1 L per hour, a longer one ends it): a leak nobody labelled. A real stop is a raw
 register that does not move by a litre for ``NATURAL_STOP_DAYS`` days or more
 (an empty home or a stopped meter). ``in-time`` is recall within the deadline
 (48 h hourly, 7 days coarse); ``FA/100mm`` false alerts per 100 meter-months on
@@ -44,7 +45,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from detect_models import model_alerts  # noqa: E402
 
 from detect import ANOMALY_TYPES, CUSTOMER_FACING, DetectSettings, Meter, detect_all  # noqa: E402
-from detect.flows import block_volumes, daily_volumes, register_litres, runs  # noqa: E402
+from detect.flows import (  # noqa: E402
+    block_volumes,
+    daily_volumes,
+    register_litres,
+    run_bounds,
+    runs,
+)
 from estimate import estimate_hourly, validate_reads  # noqa: E402
 from releve.simulate.scenarios import (  # noqa: E402
     CADENCES,
@@ -58,7 +65,7 @@ from releve.simulate.scenarios import (  # noqa: E402
 
 TZ = DAIAD_TIMEZONE
 NATURAL_LEAK_H = 48.0
-NATURAL_LEAK_GAP_H = 1.5
+NATURAL_LEAK_GAP_H = 3.0
 NATURAL_STOP_DAYS = 14.0
 LASTING = ("continuous_flow", "overconsumption", "zero_consumption")
 DEADLINES = {"1h": pd.Timedelta(hours=48), "12h": pd.Timedelta(days=7), "1d": pd.Timedelta(days=7)}
@@ -191,21 +198,20 @@ def unseen_labels(scenario: Scenario) -> dict[str, set[int]]:
 
 def natural_leaks(backgrounds: dict[str, pd.Series], min_h: float = NATURAL_LEAK_H) -> dict:
     """Continuous flows already in the raw hourly background: ``min_h`` hours or more
-    with at least 1 L in every read interval, none longer than
-    ``NATURAL_LEAK_GAP_H`` (no read missing), as (start, end) per meter; real
-    unlabelled leaks, counted apart."""
+    of consecutive read intervals each holding at least 1 L per hour, none longer
+    than ``NATURAL_LEAK_GAP_H`` (a read missing inside a flow does not end it, a
+    silence does), as (start, end) per meter; real unlabelled leaks, counted apart."""
     out: dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]] = defaultdict(list)
     for meter_id, register in backgrounds.items():
         t = register.index.as_unit("ns").asi8
         hours = np.diff(t) / 3.6e12
         litres = np.diff(register.to_numpy())
-        flowing = pd.Series((litres >= hours) & (hours <= NATURAL_LEAK_GAP_H),
-                            index=register.index[1:])  # fmt: skip
-        previous = pd.Series(register.index[:-1], index=register.index[1:])
-        for first, last in runs(flowing, pd.Timedelta(hours=NATURAL_LEAK_GAP_H)):
-            start = previous[first]
-            if (last - start) / pd.Timedelta(hours=1) >= min_h:
-                out[meter_id].append((start, last))
+        flowing = (litres >= hours) & (hours <= NATURAL_LEAK_GAP_H)
+        # interval k runs from read k to read k + 1; runs of consecutive intervals
+        for first, last in run_bounds(np.arange(flowing.size), flowing, 1):
+            start, end = register.index[first], register.index[last + 1]
+            if (end - start) / pd.Timedelta(hours=1) >= min_h:
+                out[meter_id].append((start, end))
     return out
 
 
