@@ -89,17 +89,21 @@ def interval_flows(register: pd.Series, max_gap_h: float) -> pd.DataFrame:
 
 
 def span_flow_values(
-    t: np.ndarray, values: np.ndarray, span_h: float, max_gap_h: float
+    t: np.ndarray, values: np.ndarray, span_h: float, max_gap_h: float, short_h: float = 0.0
 ) -> np.ndarray:
-    """Mean flow over the shortest read-to-read span of ``span_h`` hours or more
-    ending at each read [L/h], of a register ``values`` [L] read at ``t`` [epoch ns].
+    """Mean flow over the shortest read-to-read span of ``span_h - short_h``
+    hours or more ending at each read [L/h], of a register ``values`` [L] read
+    at ``t`` [epoch ns].
 
     Spans slide with the reads instead of sitting on fixed blocks, so a quiet
     stretch of ``span_h`` hours shows wherever it falls. The register is never
     interpolated (a step spread over a span boundary would look like flow). A
     span longer than ``span_h + max_gap_h`` (reads missing) is unknown (NaN).
+    ``short_h`` lets a span fall a few seconds short: hourly reads drift, and
+    reads that come 2 s early would otherwise make every span one read longer.
     """
-    lo = np.searchsorted(t, t - int(round(span_h * NS_PER_HOUR)), side="right") - 1
+    reach = int(round((span_h - short_h) * NS_PER_HOUR))
+    lo = np.searchsorted(t, t - reach, side="right") - 1
     known = lo >= 0
     lo = np.maximum(lo, 0)
     hours = (t - t[lo]) / NS_PER_HOUR

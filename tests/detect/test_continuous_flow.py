@@ -147,6 +147,21 @@ def test_fast_tier_spans_stay_short_on_a_10l_register(household):
     assert episodes[0].confirmed_at - leak_start <= pd.Timedelta(hours=48)
 
 
+@pytest.mark.parametrize("short_h", [0.02, 0.0])
+def test_reads_drifting_early_do_not_lengthen_the_spans(household, short_h):
+    """Reads that come a second earlier every hour make each 2 h span fall
+    2 s short; taken one read longer, a 6 L/h leak on 10 L steps shows one
+    step in 3 h (3.3 L/h) and hides under the first tier's threshold."""
+    leak_start = START + pd.Timedelta(days=40)
+    reads = reads_from(add(household, 40, 20 * 24, 6.0), resolution_l=10.0)
+    reads.index = reads.index - pd.to_timedelta(np.arange(len(reads)), unit="s")
+    as_of = START + pd.Timedelta(days=60)
+    settings = ContinuousFlowSettings(span_short_h=short_h)
+    episodes = detect_continuous_flow(reads, meter=METER, as_of=as_of, settings=settings)
+    in_time = [e for e in episodes if e.confirmed_at - leak_start <= pd.Timedelta(hours=48)]
+    assert len(in_time) == (1 if short_h else 0)
+
+
 def drop_reads(reads: pd.DataFrame, hours: tuple[int, ...]) -> pd.DataFrame:
     """``reads`` without those taken at the given UTC hours (a meter that
     misses its night reports)."""
@@ -173,6 +188,14 @@ def test_span_flows_slide_with_the_reads():
     # the span ending at 05:00 reaches back to 02:00 (3 h, 1 h more than asked)
     assert span_flow_values(gappy_t, gappy, 2.0, max_gap_h=1.0)[-1] == pytest.approx(10.0 / 3)
     assert np.isnan(span_flow_values(gappy_t, gappy, 2.0, max_gap_h=0.5)[-1])
+    # reads 2 s early: spans of 2 h less 2 s are taken as 2 h when allowed to fall short
+    early = t - 2_000_000_000 * np.arange(t.size)
+    assert span_flow_values(early, register, 2.0, max_gap_h=1.0)[3] == pytest.approx(
+        10.0 / 3, rel=1e-3
+    )
+    assert span_flow_values(early, register, 2.0, 1.0, short_h=0.02)[3] == pytest.approx(
+        5.0, rel=1e-3
+    )
 
 
 def two_uses_a_day(days: int, morning_l: float, evening_l: float) -> pd.Series:
