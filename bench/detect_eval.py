@@ -242,9 +242,17 @@ def overlaps(a: Alert, start: pd.Timestamp, end: pd.Timestamp, as_of: pd.Timesta
     return a.start <= end and start <= (a.end or as_of)
 
 
+class Counts:
+    """Counts that add up field by field (the scores of several seeds)."""
+
+    def __add__(self, other):
+        pairs = zip(astuple(self), astuple(other), strict=True)
+        return type(self)(*(a + b for a, b in pairs))
+
+
 @dataclass(frozen=True)
-class Score:
-    """Counts of one type against its labels; scores of several seeds add up."""
+class Score(Counts):
+    """Counts of one type against its labels."""
 
     labels: int = 0
     alerts: int = 0
@@ -253,9 +261,6 @@ class Score:
     ignored: int = 0
     in_time: int = 0
     delays_h: tuple[float, ...] = ()  # one per label found
-
-    def __add__(self, other: Score) -> Score:
-        return Score(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
     @property
     def found(self) -> int:
@@ -318,16 +323,13 @@ def score(alerts, labels: list[Label], kind: str, as_of, deadline, natural=None)
 
 
 @dataclass(frozen=True)
-class FalseAlerts:
+class FalseAlerts(Counts):
     """Alerts on the background without injections: false ones, those set apart
     on a real unlabelled episode, and the meter-months they come from."""
 
     false: int = 0
     apart: int = 0
     months: float = 0.0
-
-    def __add__(self, other: FalseAlerts) -> FalseAlerts:
-        return FalseAlerts(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
     @property
     def per_100_months(self) -> float:
