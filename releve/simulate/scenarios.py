@@ -24,6 +24,7 @@ from detect.episode import ANOMALY_TYPES
 CADENCES = {"1h": pd.Timedelta(hours=1), "12h": pd.Timedelta(hours=12), "1d": pd.Timedelta(days=1)}
 LEAK_RATES_LPH = (2.0, 5.0, 10.0, 20.0, 50.0)
 BURST_RATES_LPH = (400.0, 800.0, 1500.0)
+SPACING_DAYS = 50  # between the anomalies of one meter
 ANOMALY_CYCLE = ANOMALY_TYPES  # injected in this order, meter after meter
 
 
@@ -181,7 +182,7 @@ def plan_injections(
     *,
     slot: int,
     history_days: int = 35,
-    spacing_days: int = 50,
+    spacing_days: int = SPACING_DAYS,
 ) -> list[Injection]:
     """Anomalies placed one per ``spacing_days`` after ``history_days`` of normal use.
 
@@ -375,10 +376,17 @@ def inject_on_background(
     coarse_share: float = 0.0,
 ) -> Scenario:
     """Anomalies injected on real registers [L] (e.g. :func:`read_daiad`), read at
-    ``cadence`` (``1h`` keeps the real read times)."""
+    ``cadence`` (``1h`` keeps the real read times).
+
+    The seed places them: where the cycle of types and sizes starts (which
+    meter gets which anomaly), how many days of normal use each meter has
+    before its first one, their hours, and which meters have coarse registers.
+    """
     rng = np.random.default_rng(seed)
     # resolutions from their own stream: the same meters are coarse with or without injections
     coarse = np.random.default_rng(seed + 1).random(len(backgrounds)) < coarse_share
+    place = np.random.default_rng(seed + 2)
+    cycle_start = int(place.integers(len(ANOMALY_CYCLE) * len(LEAK_RATES_LPH)))
     parts = []
     for k, (meter_id, background) in enumerate(sorted(backgrounds.items())):
         register = background
@@ -387,7 +395,8 @@ def inject_on_background(
         resolution = 10.0 if coarse[k] else 1.0
         plan = []
         if inject_anomalies:
-            plan = plan_injections(rng, register, 8, slot=k)
+            history = 35 + int(place.integers(SPACING_DAYS))
+            plan = plan_injections(rng, register, 8, slot=cycle_start + k, history_days=history)
         register, events, labels = apply_injections(meter_id, register, plan, resolution)
         meter = {"meter_id": meter_id, "kind": "water", "unit": "m3", "digits": 8, "timezone": tz,
                  "q3_m3h": None, "resolution_l": resolution}  # fmt: skip

@@ -105,6 +105,19 @@ def test_injector_on_a_background_keeps_it_outside_anomalies():
         assert np.allclose(before, background)
 
 
+def test_injector_seeds_place_anomalies_apart():
+    """Seeds differ in which meter gets which anomaly and on which days, not
+    only in the hour: seven seeds are seven draws of the evaluation."""
+    backgrounds = {f"B{k}": flat_register(400) for k in range(8)}
+
+    def placed(seed):
+        labels = inject_on_background(backgrounds, seed=seed, tz="UTC").labels
+        return {(lb.meter_id, lb.type, lb.start.floor("D")) for lb in labels}
+
+    assert placed(1) == placed(1)
+    assert len(placed(1) & placed(2)) < len(placed(1)) / 2
+
+
 def test_quantize_floors_to_the_register_step():
     register = pd.Series([0.0, 9.9, 10.0, 25.0])
     assert quantize(register, 10.0).tolist() == [0.0, 0.0, 10.0, 20.0]
