@@ -6,8 +6,8 @@ Per cadence (1h, 12h, 1d) and per anomaly type: precision, recall, F1 (an
 alert is a true positive when it overlaps a labelled episode of the same type
 on the same meter), median detection delay, and false alerts per 100
 meter-months on the same background without injections. The injections of
-every seed are scored together: one seed places 68 leaks on the hourly run,
-so one label moves its recall by 1.5 %; the leaks each seed's run finds are
+every seed are scored together: one seed places about 60 leaks on the hourly
+run, so one label moves its recall by nearly 2 %; the leaks each seed's run finds are
 printed beside the LEAK rule's. Two trade baselines
 run side by side: the meter-side LEAK rule (no hour without flow in 24 h) and
 a fixed over-consumption rule (a day above 2x its trailing 30-day mean).
@@ -60,6 +60,7 @@ from estimate import estimate_hourly, validate_reads  # noqa: E402
 from releve.simulate.scenarios import (  # noqa: E402
     CADENCES,
     DAIAD_TIMEZONE,
+    LEAK_RATES_LPH,
     Label,
     Scenario,
     inject_on_background,
@@ -349,14 +350,11 @@ def false_alerts(alerts, kind: str, months: float, natural=None, as_of=None) -> 
     return FalseAlerts(count, apart, months)
 
 
-LEAK_RATES = (2.0, 5.0, 10.0, 20.0, 50.0)
-
-
 def by_size(alerts, labels, as_of, deadline) -> dict[tuple[str, float, float], Score]:
     """Leak scores per injected rate and register, and for leaks of 5 and 10 L/h and more."""
     leaks = [lb for lb in labels if lb.type == "continuous_flow"]
     out = {}
-    for rate in LEAK_RATES:
+    for rate in LEAK_RATES_LPH:
         for resolution in (1.0, 10.0):
             sub = [
                 lb
@@ -374,7 +372,7 @@ def by_size(alerts, labels, as_of, deadline) -> dict[tuple[str, float, float], S
 def size_lines(scores: dict[tuple[str, float, float], Score], deadline: str) -> list[str]:
     """The lines of ``by_size`` scores, pooled over seeds."""
     rows = []
-    for rate in LEAK_RATES:
+    for rate in LEAK_RATES_LPH:
         parts = [
             f"{resolution:>2.0f} L register n={s.labels:>3} recall={s.recall:.2f} "
             f"in-time={s.recall_in_time:.2f} delay={s.median_delay_h:>4.0f} h"
@@ -541,8 +539,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("daiad", type=Path, help="path to daiad_swm_trialA.csv.gz")
     parser.add_argument(
         "--seeds", type=int, nargs="+", default=list(SEEDS),
-        help="injection seeds, scored together (a seed places 68 leaks on an hourly run: "
-        "one label is 1.5 %% of recall)",
+        help="injection seeds, scored together (a seed places about 60 leaks on an hourly "
+        "run: one label is nearly 2 %% of recall)",
     )  # fmt: skip
     parser.add_argument("--cadence", nargs="*", default=list(CADENCES), choices=list(CADENCES))
     parser.add_argument("--meters", type=int, default=0, help="use only the first N households")

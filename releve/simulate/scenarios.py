@@ -24,6 +24,7 @@ from detect.episode import ANOMALY_TYPES
 CADENCES = {"1h": pd.Timedelta(hours=1), "12h": pd.Timedelta(hours=12), "1d": pd.Timedelta(days=1)}
 LEAK_RATES_LPH = (2.0, 5.0, 10.0, 20.0, 50.0)
 BURST_RATES_LPH = (400.0, 800.0, 1500.0)
+HISTORY_DAYS = 35  # of normal use before a meter's first anomaly, at least
 SPACING_DAYS = 50  # between the anomalies of one meter
 ANOMALY_CYCLE = ANOMALY_TYPES  # injected in this order, meter after meter
 
@@ -181,7 +182,7 @@ def plan_injections(
     number: int,
     *,
     slot: int,
-    history_days: int = 35,
+    history_days: int = HISTORY_DAYS,
     spacing_days: int = SPACING_DAYS,
 ) -> list[Injection]:
     """Anomalies placed one per ``spacing_days`` after ``history_days`` of normal use.
@@ -395,7 +396,7 @@ def inject_on_background(
         resolution = 10.0 if coarse[k] else 1.0
         plan = []
         if inject_anomalies:
-            history = 35 + int(place.integers(SPACING_DAYS))
+            history = HISTORY_DAYS + int(place.integers(SPACING_DAYS))
             plan = plan_injections(rng, register, 8, slot=cycle_start + k, history_days=history)
         register, events, labels = apply_injections(meter_id, register, plan, resolution)
         meter = {"meter_id": meter_id, "kind": "water", "unit": "m3", "digits": 8, "timezone": tz,
