@@ -182,3 +182,40 @@ def test_a_volume_after_a_still_register_may_be_a_catch_up(household, burst_lph,
     assert bool(detect_burst(reads, meter=METER, as_of=AS_OF)) is fires
     trusting = BurstSettings(still_days=0.0)
     assert len(detect_burst(reads, meter=METER, as_of=AS_OF, settings=trusting)) == 1
+
+
+def test_a_long_flow_is_judged_against_the_homes_long_holds(household):
+    # the garden watered at 300 L/h for 2 h every third evening sets the 2 h
+    # burst level at 750 L/h; 500 L/h is nothing for 2 h, but no use of this
+    # home ever held 4 h, so 500 L/h for 6 h is a burst
+    evenings = (household.index.hour.isin((19, 20))) & (household.index.day % 3 == 0)
+    watered = household + np.where(evenings, 300.0, 0.0)
+    hourly = add(watered, 45 + 9 / 24, 6, 500.0)
+    episodes = detect_burst(reads_from(hourly), meter=METER, as_of=AS_OF)
+    assert len(episodes) == 1
+    assert episodes[0].evidence["held_h"] == 4.0
+    assert episodes[0].evidence["threshold_lph"] < 500.0
+    assert "over 4 h" in episodes[0].evidence["message"]
+    two_hours_only = BurstSettings(longer_holds_h=())
+    assert detect_burst(reads_from(hourly), meter=METER, as_of=AS_OF, settings=two_hours_only) == []
+
+
+def test_a_burst_read_a_second_early_each_hour_lasts_its_two_hours(household):
+    quiet = household.where(household.index.hour >= 6, 0.0)
+    reads = reads_from(add(quiet, 40 + 1 / 24, 2, 450.0))
+    drifting = reads.set_axis(reads.index - pd.to_timedelta(np.arange(len(reads)), unit="s"))
+    assert len(detect_burst(drifting, meter=METER, as_of=AS_OF)) == 1
+    exact = BurstSettings(read_drift_h=0.0)
+    assert detect_burst(drifting, meter=METER, as_of=AS_OF, settings=exact) == []
+
+
+def test_hourly_reads_after_a_still_register_show_a_burst_whole(household):
+    # after 5 days away, 2 h at 1500 L/h: hourly reads show a flow that lasted,
+    # not a stale register catching up in one read
+    away = (household.index >= START + pd.Timedelta(days=40)) & (
+        household.index < START + pd.Timedelta(days=45, hours=8)
+    )
+    hourly = add(household.where(~away, 0.0), 45 + 8 / 24, 2, 1500.0)
+    episodes = detect_burst(reads_from(hourly), meter=METER, as_of=AS_OF)
+    assert len(episodes) == 1
+    assert episodes[0].evidence["volume_m3"] >= 3.0
