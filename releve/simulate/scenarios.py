@@ -26,6 +26,7 @@ LEAK_RATES_LPH = (2.0, 5.0, 10.0, 20.0, 50.0)
 BURST_RATES_LPH = (400.0, 800.0, 1500.0)
 HISTORY_DAYS = 35  # of normal use before a meter's first anomaly, at least
 SPACING_DAYS = 50  # between the anomalies of one meter
+TYPICAL_WEEKS = 4  # of use before an over-consumption, giving the home's usual hours
 ANOMALY_CYCLE = ANOMALY_TYPES  # injected in this order, meter after meter
 
 
@@ -147,12 +148,7 @@ def inject(
         return register - p["rate_lph"] * hours_in, events
     if kind == "overconsumption":
         base = background if background is not None else register
-        at = base.reindex(base.index.union(t).union([injection.start, injection.end]))
-        at = at.interpolate("time").bfill()
-        s0, s1 = float(at[injection.start]), float(at[injection.end])
-        # the extra is use only: a decrease already in the background is not amplified
-        used = np.maximum.accumulate(np.clip(at.reindex(t).to_numpy(), s0, s1)) - s0
-        return register + (p["factor"] - 1.0) * used, events
+        return register + _more_uses(base, t, injection, p["factor"]), events
     if kind == "zero_consumption":
         at = register.reindex(register.index.union([injection.start, injection.end]))
         at = at.interpolate("time").bfill()
@@ -168,6 +164,39 @@ def inject(
         times = pd.date_range(injection.start, injection.end, freq="6h")
         return register, [(ts, code, raw) for ts in times]
     raise ValueError(f"unknown anomaly type {kind!r}; use one of {', '.join(ANOMALY_CYCLE)}")
+
+
+def _more_uses(
+    base: pd.Series, t: pd.DatetimeIndex, injection: Injection, factor: float
+) -> np.ndarray:
+    """Extra use of a period ``factor`` times the usual, by each of ``t`` [L]:
+    ``factor - 1`` times the period's use, spread over the hours the home used
+    water in, as the home usually uses them (its mean use of the same hour of
+    the week over the ``TYPICAL_WEEKS`` before).
+
+    More people or more watering means more of the home's usual uses, not the
+    same uses at a faster flow: multiplying every hour's volume turned a 150 L/h
+    shower hour into a 600 L/h flow no household fixture gives. Hours without
+    use stay without, and a night's 1 L drip stays a drip.
+    """
+    used = _used(base, t, injection.start, injection.end)
+    typical = np.zeros(t.size)
+    for week in range(1, TYPICAL_WEEKS + 1):
+        back = pd.Timedelta(weeks=week)
+        before = _used(base, t - back, injection.start - back, injection.end - back)
+        typical += np.diff(before, prepend=0.0) / TYPICAL_WEEKS
+    weight = np.where(np.diff(used, prepend=0.0) > 0, typical, 0.0)
+    if weight.sum() <= 0:
+        return np.zeros(t.size)
+    return np.cumsum((factor - 1.0) * used[-1] * weight / weight.sum())
+
+
+def _used(base: pd.Series, t: pd.DatetimeIndex, start: pd.Timestamp, end: pd.Timestamp):
+    """Use of ``base`` from ``start`` to each of ``t``, within [start, end] [L]."""
+    at = base.reindex(base.index.union(t).union([start, end])).interpolate("time").bfill()
+    s0, s1 = float(at[start]), float(at[end])
+    # use only: a decrease already in the background is not repeated
+    return np.maximum.accumulate(np.clip(at.reindex(t).to_numpy(), s0, s1)) - s0
 
 
 def _overlap_h(t: pd.DatetimeIndex, start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:

@@ -44,13 +44,34 @@ def test_deterministic_by_seed():
     ],
 )
 def test_injection_adds_what_the_label_says(kind, parameters, added_l):
-    register = flat_register()
-    injection = Injection(kind, T0 + pd.Timedelta(days=10), T0 + pd.Timedelta(days=12), parameters)
+    register = flat_register(40)
+    # over-consumption repeats the uses of the weeks before: there are two
+    injection = Injection(kind, T0 + pd.Timedelta(days=20), T0 + pd.Timedelta(days=22), parameters)
     out, events = inject(register, injection, register)
     diff = out - register
     assert diff[: injection.start].abs().max() == 0
     assert diff.iloc[-1] == pytest.approx(added_l)
     assert events == []
+
+
+def test_overconsumption_adds_uses_not_faster_flows():
+    # 10 L every daytime hour, none at night, and a 150 L shower hour on day
+    # 40: four times the use from day 35 to 42 adds three times the period's
+    # use, evenly over the hours in use; the nights stay quiet
+    times = pd.date_range(T0, periods=60 * 24, freq="h")
+    use = np.where((times.hour >= 6) & (times.hour < 22), 10.0, 0.0)
+    shower = T0 + pd.Timedelta(days=40, hours=19)
+    use[times.get_loc(shower)] = 150.0
+    register = pd.Series(np.cumsum(use), index=times)
+    start, end = T0 + pd.Timedelta(days=35), T0 + pd.Timedelta(days=42)
+    injection = Injection("overconsumption", start, end, {"factor": 4.0})
+    out, _ = inject(register, injection, register)
+    period_use = 7 * 16 * 10.0 + 140.0
+    assert (out - register).iloc[-1] == pytest.approx(3 * period_use)
+    extra = (out - register).diff()[start + pd.Timedelta(hours=1) : end]
+    per_hour = 3 * period_use / (7 * 16)
+    assert extra[shower] == pytest.approx(per_hour)
+    assert extra[extra.index.hour == 3].abs().max() == 0
 
 
 def test_silence_removes_reads_and_alarm_adds_events():
