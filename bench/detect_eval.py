@@ -16,14 +16,17 @@ Rows ``model: ...`` are the learned over-consumption candidates of
 
 The path is the pure one: reads -> estimate.validate_reads ->
 estimate.estimate_hourly (baselines on coarse cadence) -> detect.detect_all.
-Silences, index decreases, continuous flows and stops already in the real
-background are no_data, reverse_flow, continuous_flow and zero_consumption
-truths too (unlabelled): alerts on them are counted apart (column ``apart``
-with injections, ``FA apart`` without), neither true nor false. A real
-continuous flow is one the raw hourly DAIAD register shows for
+Silences, index decreases, continuous flows, sustained high flows and stops
+already in the real background are no_data, reverse_flow, continuous_flow,
+burst and zero_consumption truths too (unlabelled): alerts on them are counted
+apart (column ``apart`` with injections, ``FA apart`` without), neither true
+nor false. A real continuous flow is one the raw hourly DAIAD register shows for
 ``NATURAL_LEAK_H`` hours or more with at least 1 L in every hour (twice the
-meter-side LEAK rule's 24 h; a read interval of up to ``NATURAL_LEAK_GAP_H``
-counts when it holds 1 L per hour, a longer one ends it): a leak nobody labelled. A real stop is a raw
+meter-side LEAK rule's 24 h; a read interval of up to ``NATURAL_GAP_H``
+counts when it holds 1 L per hour, a longer one ends it): a leak nobody
+labelled. A real sustained high flow is the same with at least
+``NATURAL_BURST_LPH`` in every hour for ``NATURAL_BURST_H`` hours or more: a
+tap or hose left open, a pool filled. A real stop is a raw
 register that does not move by a litre for ``NATURAL_STOP_DAYS`` days or more
 (an empty home or a stopped meter). ``in-time`` is recall within the deadline
 (48 h hourly, 7 days coarse); ``FA/100mm`` false alerts per 100 meter-months on
@@ -70,9 +73,18 @@ from releve.simulate.scenarios import (  # noqa: E402
 
 TZ = DAIAD_TIMEZONE
 NATURAL_LEAK_H = 48.0
-NATURAL_LEAK_GAP_H = 3.0
-NATURAL_LEAK_JITTER_H = 0.1  # hourly reads drift by seconds: 1 L in 1 h 2 s is 1 L per hour
+NATURAL_GAP_H = 3.0
+NATURAL_JITTER_H = 0.1  # hourly reads drift by seconds: 1 L in 1 h 2 s is 1 L per hour
+# a tenth of a household meter's Q3 (2.5 m3/h): the meter-side BURST level
+NATURAL_BURST_LPH = 250.0
+NATURAL_BURST_H = 3.0  # longer than the burst detector's 2 h, as 48 h is for leaks
 NATURAL_STOP_DAYS = 14.0
+NATURAL_WORDS = {
+    "continuous_flow": f"continuous flows (>= {NATURAL_LEAK_H:.0f} h with flow every hour)",
+    "burst": f"sustained high flows (>= {NATURAL_BURST_H:.0f} h at {NATURAL_BURST_LPH:.0f} "
+    "L/h or more)",
+    "zero_consumption": f"stops (register still for >= {NATURAL_STOP_DAYS:.0f} days)",
+}
 LASTING = ("continuous_flow", "overconsumption", "zero_consumption")
 SEEDS = (1, 2, 3, 4, 5, 6, 7)
 DEADLINES = {"1h": pd.Timedelta(hours=48), "12h": pd.Timedelta(days=7), "1d": pd.Timedelta(days=7)}
@@ -204,17 +216,30 @@ def unseen_labels(scenario: Scenario) -> dict[str, set[int]]:
     return out
 
 
-def natural_leaks(backgrounds: dict[str, pd.Series], min_h: float = NATURAL_LEAK_H) -> dict:
-    """Continuous flows already in the raw hourly background: ``min_h`` hours or more
-    of consecutive read intervals each holding at least 1 L per hour, none longer
-    than ``NATURAL_LEAK_GAP_H`` (a read missing inside a flow does not end it, a
-    silence does), as (start, end) per meter; real unlabelled leaks, counted apart."""
+def natural_leaks(backgrounds: dict[str, pd.Series]) -> dict:
+    """Continuous flows already in the raw hourly background (at least 1 L in every
+    hour for ``NATURAL_LEAK_H`` hours); real unlabelled leaks, counted apart."""
+    return natural_flows(backgrounds, 1.0, NATURAL_LEAK_H)
+
+
+def natural_bursts(backgrounds: dict[str, pd.Series]) -> dict:
+    """Sustained high flows already in the raw hourly background (at least
+    ``NATURAL_BURST_LPH`` in every hour for ``NATURAL_BURST_H`` hours); real
+    unlabelled bursts, counted apart."""
+    return natural_flows(backgrounds, NATURAL_BURST_LPH, NATURAL_BURST_H)
+
+
+def natural_flows(backgrounds: dict[str, pd.Series], rate_lph: float, min_h: float) -> dict:
+    """Flows of ``rate_lph`` or more already in the raw hourly background: ``min_h``
+    hours or more of consecutive read intervals each holding that much per hour,
+    none longer than ``NATURAL_GAP_H`` (a read missing inside a flow does not
+    end it, a silence does), as (start, end) per meter."""
     out: dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]] = defaultdict(list)
     for meter_id, register in backgrounds.items():
         t = register.index.as_unit("ns").asi8
         hours = np.diff(t) / 3.6e12
         litres = np.diff(register.to_numpy())
-        flowing = (litres >= hours - NATURAL_LEAK_JITTER_H) & (hours <= NATURAL_LEAK_GAP_H)
+        flowing = (litres >= rate_lph * (hours - NATURAL_JITTER_H)) & (hours <= NATURAL_GAP_H)
         # interval k runs from read k to read k + 1; runs of consecutive intervals
         for first, last in run_bounds(np.arange(flowing.size), flowing, 1):
             start, end = register.index[first], register.index[last + 1]
@@ -405,6 +430,7 @@ def evaluate_seed(backgrounds, cadence: str, seed: int, settings: DetectSettings
         "no_data": natural_silences(clean),
         "reverse_flow": natural_decreases(clean),
         "continuous_flow": natural_leaks(backgrounds),
+        "burst": natural_bursts(backgrounds),
         "zero_consumption": natural_stops(backgrounds),
     }
     unseen = unseen_labels(injected)
@@ -444,7 +470,7 @@ def evaluate_seed(backgrounds, cadence: str, seed: int, settings: DetectSettings
         "base sizes": by_size(base, labels, as_of, deadline),
         "meters": len(backgrounds),
         "injected": len(injected.labels),
-        "natural": {kind: natural[kind] for kind in ("continuous_flow", "zero_consumption")},
+        "natural": {kind: natural[kind] for kind in NATURAL_WORDS},
     }
 
 
@@ -488,12 +514,10 @@ def evaluate(backgrounds, cadence: str, seeds: list[int], settings: DetectSettin
     for kind, (count, every) in sorted(total["unseen"].items()):
         lines.append(f"  {kind} labels no read shows, counted apart: {count} (recall on all "
                      f"labels {every.recall:.2f}, in time {every.recall_in_time:.2f})")  # fmt: skip
-    leaks = results[0]["natural"]["continuous_flow"]
-    lines.append(f"  real unlabelled continuous flows in the background (>= {NATURAL_LEAK_H:.0f} h "
-                 f"with flow every hour): {sum(map(len, leaks.values()))} on {len(leaks)} meters")  # fmt: skip
-    stops = results[0]["natural"]["zero_consumption"]
-    lines.append(f"  real unlabelled stops in the background (register still for >= "
-                 f"{NATURAL_STOP_DAYS:.0f} days): {sum(map(len, stops.values()))} on {len(stops)} meters")  # fmt: skip
+    for kind, words in NATURAL_WORDS.items():
+        found = results[0]["natural"][kind]
+        lines.append(f"  real unlabelled {words} in the background: "
+                     f"{sum(map(len, found.values()))} on {len(found)} meters")  # fmt: skip
     lines += size_lines(total["sizes"], deadline)
     lines.append("  baseline LEAK rule by size:")
     lines += size_lines(total["base sizes"], deadline)

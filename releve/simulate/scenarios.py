@@ -136,7 +136,8 @@ def inject(
 ) -> tuple[pd.Series, list[tuple[pd.Timestamp, str, str]]]:
     """Apply one anomaly to a read register [L]; returns the register and meter events.
 
-    background : the register before any injection, needed for over-consumption.
+    background : the register before any injection, hourly even when ``register``
+        is read coarser; needed for over-consumption.
     """
     t, p = register.index, injection.parameters
     hours_in = _overlap_h(t, injection.start, injection.end)
@@ -177,18 +178,22 @@ def _more_uses(
     More people or more watering means more of the home's usual uses, not the
     same uses at a faster flow: multiplying every hour's volume turned a 150 L/h
     shower hour into a 600 L/h flow no household fixture gives. Hours without
-    use stay without, and a night's 1 L drip stays a drip.
+    use stay without, and a night's 1 L drip stays a drip. The hours are those
+    of ``base`` (hourly), whatever the cadence ``t`` reads them at.
     """
-    used = _used(base, t, injection.start, injection.end)
-    typical = np.zeros(t.size)
+    hours = base.index[(base.index > injection.start) & (base.index <= injection.end)]
+    hours = hours.union([injection.start, injection.end])
+    used = _used(base, hours, injection.start, injection.end)
+    typical = np.zeros(hours.size)
     for week in range(1, TYPICAL_WEEKS + 1):
         back = pd.Timedelta(weeks=week)
-        before = _used(base, t - back, injection.start - back, injection.end - back)
+        before = _used(base, hours - back, injection.start - back, injection.end - back)
         typical += np.diff(before, prepend=0.0) / TYPICAL_WEEKS
     weight = np.where(np.diff(used, prepend=0.0) > 0, typical, 0.0)
     if weight.sum() <= 0:
         return np.zeros(t.size)
-    return np.cumsum((factor - 1.0) * used[-1] * weight / weight.sum())
+    extra = np.cumsum((factor - 1.0) * used[-1] * weight / weight.sum())
+    return np.interp(t.as_unit("ns").asi8, hours.as_unit("ns").asi8, extra, left=0.0)
 
 
 def _used(base: pd.Series, t: pd.DatetimeIndex, start: pd.Timestamp, end: pd.Timestamp):
@@ -282,11 +287,18 @@ def _injection(kind: str, i: int, t: pd.Timestamp, rng: np.random.Generator) -> 
 
 
 def apply_injections(
-    meter_id: str, register: pd.Series, injections: list[Injection], resolution_l: float = 1.0
+    meter_id: str,
+    register: pd.Series,
+    injections: list[Injection],
+    resolution_l: float = 1.0,
+    background: pd.Series | None = None,
 ) -> tuple[pd.Series, pd.DataFrame, list[Label]]:
     """Apply anomalies one after another; returns register [L], events and labels
-    (whose parameters also carry the meter's resolution)."""
-    background = register
+    (whose parameters also carry the meter's resolution).
+
+    background : the hourly register ``register`` was read from, when coarser.
+    """
+    background = register if background is None else background
     events: list[tuple[pd.Timestamp, str, str]] = []
     labels = []
     for injection in injections:
@@ -342,7 +354,7 @@ def _synthetic_meter(rng, k, hours, cadence, tz, inject_anomalies):
         plan = plan_injections(rng, register, 8, slot=k)
         if kind == "gas":
             plan = [p for p in plan if p.type not in ("burst",)]
-    register, events, labels = apply_injections(meter_id, register, plan, resolution)
+    register, events, labels = apply_injections(meter_id, register, plan, resolution, cumulative)
     register = quantize(register, resolution)
     meter = {"meter_id": meter_id, "kind": kind, "unit": "m3", "digits": 8, "timezone": tz,
              "q3_m3h": 2.5 if kind == "water" else None, "resolution_l": resolution}  # fmt: skip
@@ -427,7 +439,9 @@ def inject_on_background(
         if inject_anomalies:
             history = HISTORY_DAYS + int(place.integers(SPACING_DAYS))
             plan = plan_injections(rng, register, 8, slot=cycle_start + k, history_days=history)
-        register, events, labels = apply_injections(meter_id, register, plan, resolution)
+        register, events, labels = apply_injections(
+            meter_id, register, plan, resolution, background
+        )
         meter = {"meter_id": meter_id, "kind": "water", "unit": "m3", "digits": 8, "timezone": tz,
                  "q3_m3h": None, "resolution_l": resolution}  # fmt: skip
         parts.append((meter, quantize(register, resolution), events, labels))

@@ -72,6 +72,10 @@ def test_overconsumption_adds_uses_not_faster_flows():
     per_hour = 3 * period_use / (7 * 16)
     assert extra[shower] == pytest.approx(per_hour)
     assert extra[extra.index.hour == 3].abs().max() == 0
+    # read twice a day, the register shows the same hourly uses
+    coarse = register.iloc[::12]
+    coarse_out, _ = inject(coarse, injection, register)
+    pd.testing.assert_series_equal(coarse_out, out.reindex(coarse.index))
 
 
 def test_silence_removes_reads_and_alarm_adds_events():
