@@ -75,7 +75,7 @@ def detect_all(
         reads, meter=meter, as_of=as_of, tariff=t, settings=s.overconsumption, series=series
     )
     if s.explained_overconsumption:
-        over = [e for e in over if not any(_overlap(e, x, as_of) for x in leaks + bursts)]
+        over = [e for e in over if not any(e.overlaps(x, as_of) for x in leaks + bursts)]
     return [
         *leaks,
         *bursts,
@@ -95,7 +95,3 @@ def detect_all(
         *detect_no_data(reads, meter=meter, as_of=as_of, settings=s.no_data),
         *detect_meter_alarm(events, meter=meter, as_of=as_of, settings=s.meter_alarm),
     ]
-
-
-def _overlap(a: Episode, b: Episode, as_of: pd.Timestamp) -> bool:
-    return a.start <= (b.end or as_of) and b.start <= (a.end or as_of)

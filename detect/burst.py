@@ -151,7 +151,7 @@ def detect_burst(
     for hold_h in (s.min_duration_h, *s.longer_holds_h):
         found = _held_bursts(flows, hold_h, cadence, meter, as_of, tariff, s)
         # a burst held long is usually held briefly too: it is reported once
-        episodes += [e for e in found if not any(_overlap(e, x, as_of) for x in episodes)]
+        episodes += [e for e in found if not any(e.overlaps(x, as_of) for x in episodes)]
     return sorted(episodes, key=lambda e: e.start)
 
 
@@ -197,10 +197,6 @@ def _held_bursts(
             _episode(part, start, end, confirmed, flows, usual, hold_h, meter, as_of, tariff)
         )
     return episodes
-
-
-def _overlap(a: Episode, b: Episode, as_of: pd.Timestamp) -> bool:
-    return a.start <= (b.end or as_of) and b.start <= (a.end or as_of)
 
 
 def _held_until(above: pd.Series, last: pd.Timestamp) -> pd.Timestamp:

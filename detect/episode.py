@@ -90,3 +90,7 @@ class Episode:
     def message(self) -> str:
         """The customer-readable sentence of the evidence."""
         return str(self.evidence.get("message", ""))
+
+    def overlaps(self, other: Episode, as_of: pd.Timestamp) -> bool:
+        """Whether the two episodes share a moment (an open one lasts to ``as_of``)."""
+        return self.start <= (other.end or as_of) and other.start <= (self.end or as_of)
