@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from core import Episode, Meter, Tariff
 from detect.burst import BurstSettings, detect_burst
 from detect.continuous_flow import ContinuousFlowSettings, detect_continuous_flow
-from detect.episode import Episode, Meter, Tariff
 from detect.features import MeterSeries
 from detect.flows import register_litres
 from detect.meter_alarm import MeterAlarmSettings, detect_meter_alarm
@@ -61,18 +61,17 @@ def detect_all(
 ) -> list[Episode]:
     """Run every detector on one meter's validated reads, findings and events."""
     s = settings or DetectSettings()
-    t = tariff or Tariff()
     as_of = pd.Timestamp(as_of).tz_convert("UTC")
     # the register, cadence, resolution and daily volumes, once for every detector
     series = MeterSeries(register_litres(reads, meter, as_of), meter)
     leaks = detect_continuous_flow(
-        reads, meter=meter, as_of=as_of, tariff=t, settings=s.continuous_flow, series=series
+        reads, meter=meter, as_of=as_of, tariff=tariff, settings=s.continuous_flow, series=series
     )
     bursts = detect_burst(
-        reads, meter=meter, as_of=as_of, tariff=t, settings=s.burst, series=series
+        reads, meter=meter, as_of=as_of, tariff=tariff, settings=s.burst, series=series
     )
     over = detect_overconsumption(
-        reads, meter=meter, as_of=as_of, tariff=t, settings=s.overconsumption, series=series
+        reads, meter=meter, as_of=as_of, tariff=tariff, settings=s.overconsumption, series=series
     )
     if s.explained_overconsumption:
         over = [e for e in over if not any(e.overlaps(x, as_of) for x in leaks + bursts)]

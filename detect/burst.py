@@ -21,10 +21,11 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from detect.episode import Episode, Meter, Tariff
+from core import AnomalyType, Episode, Meter, Severity, Tariff
+from core.units import LITRES_PER_M3
 from detect.features import MeterSeries, meter_series
 from detect.flows import NS_PER_HOUR, interval_flows, runs
-from detect.text import local_time, substance
+from detect.text import in_euros, local_time, substance
 
 
 class BurstSettings(BaseModel):
@@ -277,7 +278,7 @@ def _lowest(hours: np.ndarray, hold_h: float, meter: Meter, s: BurstSettings) ->
     ``hours`` [h], whatever the history [L/h]."""
     floor_flow = s.min_flow_lph
     if meter.q3_m3h:
-        floor_flow = max(floor_flow, s.q3_fraction * meter.q3_m3h * 1000.0)
+        floor_flow = max(floor_flow, s.q3_fraction * meter.q3_m3h * LITRES_PER_M3)
     # a long interval dilutes a burst: its mean need only hold the burst's
     # volume over the minimum duration
     # a long interval shows a volume, not how long it took: only a volume no
@@ -321,11 +322,11 @@ def _episode(
     hours = float(part["hours"].sum())
     peak = float(part["flow"].max())
     ongoing = last == flows.index[-1]
-    volume_m3 = round(litres / 1000.0, 3)
-    cost = (tariff or Tariff()).cost_eur(meter, volume_m3)
+    volume_m3 = round(litres / LITRES_PER_M3, 3)
+    cost = None if tariff is None else tariff.cost_eur(meter, volume_m3)
     message = (
         f"{substance(meter)} flowed at up to {peak:.0f} L/h from {local_time(start, meter)} "
-        f"for {hours:.1f} h, {volume_m3:.2f} m3 ({cost:.2f} EUR), above {usual:.0f} L/h, "
+        f"for {hours:.1f} h, {volume_m3:.2f} m3{in_euros(cost)}, above {usual:.0f} L/h, "
         f"this home's burst level over {hold_h:g} h: a burst pipe or a tap left open."
     )
     evidence = {
@@ -340,8 +341,8 @@ def _episode(
     }
     return Episode(
         meter_id=meter.meter_id,
-        type="burst",
-        severity="critical",
+        type=AnomalyType.BURST,
+        severity=Severity.CRITICAL,
         start=start,
         end=None if ongoing else last,
         confirmed_at=confirmed,

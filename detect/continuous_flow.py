@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from detect.episode import Episode, Meter, Tariff
+from core import AnomalyType, Episode, Meter, Severity, Tariff
+from core.units import LITRES_PER_M3
 from detect.features import MeterSeries, meter_series
 from detect.flows import (
     NS_PER_HOUR,
@@ -38,7 +39,7 @@ from detect.flows import (
     span_flow_values,
     window_starts,
 )
-from detect.text import local_time, substance
+from detect.text import in_euros, local_time, substance
 
 MAX_BASELINE_PASSES = 40  # on coarse reads each pass uncovers a little more of a long leak
 DAILY_READS_H = 18.0  # reads usually this far apart or more are daily reads [h]
@@ -513,12 +514,12 @@ def _episode(
 ) -> Episode:
     rate, start, end = run.rate_lph, run.start, run.end
     hours = ((end or as_of) - start) / pd.Timedelta(hours=1)
-    volume_m3 = round(rate * hours / 1000.0, 3)
-    cost = (tariff or Tariff()).cost_eur(meter, volume_m3)
+    volume_m3 = round(rate * hours / LITRES_PER_M3, 3)
+    cost = None if tariff is None else tariff.cost_eur(meter, volume_m3)
     what = substance(meter)
     message = (
         f"{what} has been flowing without a break since {local_time(start, meter)}: "
-        f"at least {rate:.1f} L/h, about {volume_m3:.2f} m3 ({cost:.2f} EUR) so far."
+        f"at least {rate:.1f} L/h, about {volume_m3:.2f} m3{in_euros(cost)} so far."
     )
     evidence = {
         "leak_rate_lph": round(rate, 2),
@@ -531,8 +532,8 @@ def _episode(
     }
     return Episode(
         meter_id=meter.meter_id,
-        type="continuous_flow",
-        severity="critical" if rate >= s.critical_rate_lph else "warning",
+        type=AnomalyType.CONTINUOUS_FLOW,
+        severity=Severity.CRITICAL if rate >= s.critical_rate_lph else Severity.WARNING,
         start=start,
         end=end,
         confirmed_at=run.confirmed_at,

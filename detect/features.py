@@ -13,11 +13,10 @@ from functools import cached_property
 
 import pandas as pd
 
-from detect.episode import Meter
+from core import Meter
 from detect.flows import (
     daily_volumes,
     infer_resolution_l,
-    litres_per_unit,
     median_interval_h,
     register_litres,
 )
@@ -42,7 +41,7 @@ class MeterSeries:
     def resolution_l(self) -> float:
         """Register step [L], from the meter when known, else the smallest seen."""
         if self.meter.resolution is not None:
-            return self.meter.resolution * litres_per_unit(self.meter)
+            return self.meter.resolution * self.meter.litres_per_unit
         return infer_resolution_l(self.register)
 
     @cached_property

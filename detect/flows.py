@@ -12,21 +12,13 @@ import math
 import numpy as np
 import pandas as pd
 
-from detect.episode import Meter
+from core import Meter
+from core.columns import EXCLUDED, INDEX, REGISTER, TS
 
 NS_PER_HOUR = 3_600_000_000_000
 NS_PER_DAY = 24 * NS_PER_HOUR
 # Shared by every frame of ``interval_flows``, so that the lookup table of their names is built once.
 _FLOW_COLUMNS = pd.Index(["hours", "litres", "flow", "start"])
-
-
-def litres_per_unit(meter: Meter) -> float:
-    """Litres of water or gas in one unit of the meter's index [L/unit]."""
-    factors = {"m3": 1000.0, "L": 1.0}
-    if meter.unit in factors:
-        return factors[meter.unit]
-    per_kwh = 1000.0 / meter.conversion_kwh_per_m3
-    return per_kwh if meter.unit == "kWh" else per_kwh / 1000.0
 
 
 def register_litres(reads: pd.DataFrame, meter: Meter, as_of: pd.Timestamp) -> pd.Series:
@@ -35,14 +27,14 @@ def register_litres(reads: pd.DataFrame, meter: Meter, as_of: pd.Timestamp) -> p
     ``reads`` is the ``.reads`` frame of ``estimate.validate_reads`` (columns
     ``register`` and ``excluded``) or a plain frame with an ``index`` column.
     """
-    frame = reads if "ts" not in reads.columns else reads.set_index("ts")
-    column = "register" if "register" in frame.columns else "index"
+    frame = reads if TS not in reads.columns else reads.set_index(TS)
+    column = REGISTER if REGISTER in frame.columns else INDEX
     index = pd.DatetimeIndex(frame.index)
-    values = frame[column].to_numpy(dtype=float) * litres_per_unit(meter)
+    values = frame[column].to_numpy(dtype=float) * meter.litres_per_unit
     t = index.as_unit("ns").asi8
     keep = (t <= pd.Timestamp(as_of).as_unit("ns").value) & ~np.isnan(values)
-    if "excluded" in frame.columns:
-        keep &= ~frame["excluded"].to_numpy(dtype=bool)
+    if EXCLUDED in frame.columns:
+        keep &= ~frame[EXCLUDED].to_numpy(dtype=bool)
     if keep.all():
         # the usual case (every read valid and known): no copy
         series = pd.Series(values, index=index)

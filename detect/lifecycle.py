@@ -10,15 +10,12 @@ notification step.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import replace
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from detect.episode import Episode
-
-SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
+from core import Alert, AlertChange, AlertEvent, AlertStatus, Episode, Severity
 
 
 class LifecycleSettings(BaseModel):
@@ -39,41 +36,6 @@ class LifecycleSettings(BaseModel):
         return pd.Timedelta(hours=self.resolve_after_h_by_type.get(kind, self.resolve_after_h))
 
 
-@dataclass(frozen=True)
-class Alert:
-    """An alert as stored: one per (meter, type, episode).
-
-    end : Timestamp | None  When the episode ended; None while it goes on.
-    last_seen : Timestamp  Last time the condition was seen [UTC].
-    """
-
-    id: int | None
-    meter_id: str
-    type: str
-    severity: str
-    status: str  # open | acknowledged | resolved
-    start: pd.Timestamp
-    end: pd.Timestamp | None
-    detected_at: pd.Timestamp
-    last_seen: pd.Timestamp
-    evidence: dict[str, Any] = field(default_factory=dict)
-    estimated_volume_m3: float | None = None
-    estimated_cost_eur: float | None = None
-    legally_notifiable: bool = False
-
-
-@dataclass(frozen=True)
-class AlertChange:
-    """An alert to insert (``id`` None) or update, and the event it raises.
-
-    events : tuple of ``opened``, ``changed``, ``resolved``; empty for silent
-        updates (new numbers in the evidence).
-    """
-
-    alert: Alert
-    events: tuple[str, ...] = ()
-
-
 def plan_alerts(
     existing: list[Alert],
     episodes: list[Episode],
@@ -88,17 +50,17 @@ def plan_alerts(
         k = _match(alerts, episode, as_of, s)
         if k is None:
             alerts.append(_new_alert(episode, as_of, s))
-        elif alerts[k].status != "resolved":
+        elif alerts[k].status != AlertStatus.RESOLVED:
             alerts[k] = _extend(alerts[k], episode, as_of, s)
         # else: the episode a resolved alert recorded, seen again by a rerun
     for k, alert in enumerate(alerts):
         seen_now = k >= len(existing) or alert is not existing[k]
         if (
-            alert.status != "resolved"
+            alert.status != AlertStatus.RESOLVED
             and not seen_now
             and as_of - alert.last_seen >= s.delay(alert.type)
         ):
-            alerts[k] = replace(alert, status="resolved", end=alert.last_seen)
+            alerts[k] = replace(alert, status=AlertStatus.RESOLVED, end=alert.last_seen)
     changes = []
     for k, alert in enumerate(alerts):
         before = existing[k] if k < len(existing) else None
@@ -138,16 +100,17 @@ def _code(e: Episode) -> str:
 
 
 def _rank(severity: str) -> int:
-    return SEVERITY_RANK.get(severity, 0)
+    return Severity(severity).rank
 
 
-def _events(before: Alert | None, after: Alert) -> tuple[str, ...]:
+def _events(before: Alert | None, after: Alert) -> tuple[AlertEvent, ...]:
     """What a notification should say about this change."""
-    events: tuple[str, ...] = ("opened",) if before is None else ()
+    events: tuple[AlertEvent, ...] = (AlertEvent.OPENED,) if before is None else ()
     if before is not None and before.severity != after.severity:
-        events += ("changed",)
-    if after.status == "resolved" and (before is None or before.status != "resolved"):
-        events += ("resolved",)
+        events += (AlertEvent.CHANGED,)
+    resolved = AlertStatus.RESOLVED
+    if after.status == resolved and (before is None or before.status != resolved):
+        events += (AlertEvent.RESOLVED,)
     return events
 
 
@@ -165,10 +128,10 @@ def _match(
         if alert.evidence.get("code") != episode.evidence.get("code"):
             continue
         reach = (alert.end or alert.last_seen) + delay
-        if alert.status == "resolved":
+        if alert.status == AlertStatus.RESOLVED:
             reach = alert.end or alert.last_seen
         overlaps = episode.start <= reach and alert.start <= ep_end
-        if overlaps and (best is None or alerts[best].status == "resolved"):
+        if overlaps and (best is None or alerts[best].status == AlertStatus.RESOLVED):
             best = k
     return best
 
@@ -180,7 +143,7 @@ def _new_alert(episode: Episode, as_of: pd.Timestamp, s: LifecycleSettings) -> A
         meter_id=episode.meter_id,
         type=episode.type,
         severity=episode.severity,
-        status="resolved" if cleared else "open",
+        status=AlertStatus.RESOLVED if cleared else AlertStatus.OPEN,
         start=episode.start,
         end=episode.end if cleared else None,
         detected_at=as_of,
@@ -202,7 +165,7 @@ def _extend(alert: Alert, episode: Episode, as_of: pd.Timestamp, s: LifecycleSet
         severity=severity,
         start=min(alert.start, episode.start),
         end=last_seen if cleared else None,
-        status="resolved" if cleared else alert.status,
+        status=AlertStatus.RESOLVED if cleared else alert.status,
         last_seen=last_seen,
         evidence=dict(episode.evidence),
         estimated_volume_m3=episode.estimated_volume_m3,

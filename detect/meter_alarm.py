@@ -6,16 +6,17 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from detect.episode import Episode, Meter
+from core import AnomalyType, Episode, Meter, Severity
+from core.columns import CODE, TS
 from detect.flows import runs
 from detect.text import local_time
 
 MEANINGS = {
-    "LEAK": ("warning", "a leak: water has flowed every hour for a day"),
-    "BURST": ("critical", "a burst: a very high flow for a while"),
-    "DRY": ("info", "a dry pipe: no water at the meter"),
-    "TAMPER": ("warning", "tampering with the meter"),
-    "REVERSE": ("warning", "water flowing backwards"),
+    "LEAK": (Severity.WARNING, "a leak: water has flowed every hour for a day"),
+    "BURST": (Severity.CRITICAL, "a burst: a very high flow for a while"),
+    "DRY": (Severity.INFO, "a dry pipe: no water at the meter"),
+    "TAMPER": (Severity.WARNING, "tampering with the meter"),
+    "REVERSE": (Severity.WARNING, "water flowing backwards"),
 }
 
 
@@ -50,14 +51,14 @@ def detect_meter_alarm(
     if events is None or events.empty:
         return []
     frame = events.assign(
-        ts=pd.to_datetime(events["ts"], utc=True), code=events["code"].astype(str).str.upper()
+        **{TS: pd.to_datetime(events[TS], utc=True), CODE: events[CODE].astype(str).str.upper()}
     )
-    frame = frame[(frame["ts"] <= as_of) & ~frame["code"].isin(s.ignored_codes)]
+    frame = frame[(frame[TS] <= as_of) & ~frame[CODE].isin(s.ignored_codes)]
     episodes = []
-    for code, group in frame.sort_values("ts").groupby("code"):
-        mask = pd.Series(True, index=pd.DatetimeIndex(group["ts"]))
+    for code, group in frame.sort_values(TS).groupby(CODE):
+        mask = pd.Series(True, index=pd.DatetimeIndex(group[TS]))
         for first, last in runs(mask, pd.Timedelta(hours=s.group_gap_h)):
-            raw = str(group.loc[group["ts"] == last, "raw"].iloc[-1])
+            raw = str(group.loc[group[TS] == last, "raw"].iloc[-1])
             ended = as_of - last > pd.Timedelta(hours=s.clear_after_h)
             episodes.append(_episode(str(code), first, last if ended else None, raw, meter))
     return episodes
@@ -66,11 +67,11 @@ def detect_meter_alarm(
 def _episode(
     code: str, first: pd.Timestamp, end: pd.Timestamp | None, raw: str, meter: Meter
 ) -> Episode:
-    severity, meaning = MEANINGS.get(code, ("warning", "an alarm"))
+    severity, meaning = MEANINGS.get(code, (Severity.WARNING, "an alarm"))
     message = f"Your meter reported {code} ({meaning}) on {local_time(first, meter)}."
     return Episode(
         meter_id=meter.meter_id,
-        type="meter_alarm",
+        type=AnomalyType.METER_ALARM,
         severity=severity,
         start=first,
         end=end,

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from detect.episode import Episode, Meter
+from core import AnomalyType, Episode, Meter, Severity
+from core.columns import TS
 from detect.flows import NS_PER_HOUR
 from detect.text import local_time
 
@@ -50,7 +51,7 @@ def detect_no_data(
 
 def _read_times(reads: pd.DataFrame, as_of: pd.Timestamp) -> pd.DatetimeIndex:
     """Times of every read received, glitches included: they prove the link works."""
-    ts = pd.DatetimeIndex(reads["ts"] if "ts" in reads.columns else reads.index)
+    ts = pd.DatetimeIndex(reads[TS] if TS in reads.columns else reads.index)
     stop = pd.Timestamp(as_of)
     if ts.tz is not None and stop.tz is not None and not ts.hasnans:
         t = ts.as_unit("ns").asi8
@@ -77,8 +78,8 @@ def _episode(
     )
     return Episode(
         meter_id=meter.meter_id,
-        type="no_data",
-        severity="critical" if silence_h >= s.critical_silence_h else "info",
+        type=AnomalyType.NO_DATA,
+        severity=Severity.CRITICAL if silence_h >= s.critical_silence_h else Severity.INFO,
         start=start,
         end=end,
         confirmed_at=start + limit,

@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from detect.episode import Episode, Meter, Tariff
+from core import AnomalyType, Episode, Meter, MeterKind, Severity, Tariff
 from detect.features import MeterSeries, meter_series
 from detect.flows import NS_PER_HOUR, daily_volumes, runs
-from detect.text import local_day
+from detect.text import in_euros, local_day
 
 
 class OverconsumptionSettings(BaseModel):
@@ -216,13 +216,13 @@ def _episode(
     ongoing = last == daily.index[-1]
     end = None if ongoing else last + pd.Timedelta(days=1)
     excess = round(float(peak["volume"] - peak["reference"]), 3)
-    cost = (tariff or Tariff()).cost_eur(meter, excess)
+    cost = None if tariff is None else tariff.cost_eur(meter, excess)
     legal = bool(peak["legal"])
     reference = "the same period of previous years" if legal else "your recent weeks"
     message = (
         f"You used {peak['volume']:.2f} m3 in the {days} days to "
         f"{local_day(peak.name, meter)}, {peak['ratio']:.1f} times the {peak['reference']:.2f} m3 "
-        f"of {reference}: {excess:.2f} m3 more ({cost:.2f} EUR)."
+        f"of {reference}: {excess:.2f} m3 more{in_euros(cost)}."
     )
     evidence = {
         "volume_m3": round(float(peak["volume"]), 3),
@@ -236,13 +236,13 @@ def _episode(
     }
     return Episode(
         meter_id=meter.meter_id,
-        type="overconsumption",
-        severity="critical" if peak["ratio"] >= s.critical_ratio else "warning",
+        type=AnomalyType.OVERCONSUMPTION,
+        severity=Severity.CRITICAL if peak["ratio"] >= s.critical_ratio else Severity.WARNING,
         start=start,
         end=end,
         confirmed_at=first + pd.Timedelta(days=1),
         evidence=evidence,
         estimated_volume_m3=excess,
         estimated_cost_eur=cost,
-        legally_notifiable=legal and meter.kind == "water",
+        legally_notifiable=legal and meter.kind == MeterKind.WATER,
     )

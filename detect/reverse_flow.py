@@ -7,9 +7,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from detect.episode import Episode, Meter
+from core import AnomalyType, Episode, FindingCode, Meter, Severity
+from core.columns import AMOUNT, CODE, DETAIL, TS
 from detect.features import MeterSeries, meter_series
-from detect.flows import litres_per_unit, runs
+from detect.flows import runs
 from detect.text import local_time, substance
 
 
@@ -77,16 +78,16 @@ def _decreases(
     register = prepared.register
     tolerance = max(s.min_decrease_l, s.resolution_factor * prepared.resolution_l)
     found, windows = _declines(register, tolerance)
-    decrease = findings is not None and bool((findings["code"] == "decrease").any())
+    decrease = findings is not None and bool((findings[CODE] == FindingCode.DECREASE).any())
     if findings is not None and decrease:
-        f = findings[(findings["code"] == "decrease") & (pd.to_datetime(findings["ts"]) <= as_of)]
-        if "amount" in f.columns:
-            amounts = pd.to_numeric(f["amount"]).abs()
+        f = findings[
+            (findings[CODE] == FindingCode.DECREASE) & (pd.to_datetime(findings[TS]) <= as_of)
+        ]
+        if AMOUNT in f.columns:
+            amounts = pd.to_numeric(f[AMOUNT]).abs()
         else:
-            amounts = pd.to_numeric(f["detail"].astype(str).str.extract(r"([0-9.]+)")[0])
-        more = pd.Series(
-            amounts.to_numpy() * litres_per_unit(meter), index=pd.DatetimeIndex(f["ts"])
-        )
+            amounts = pd.to_numeric(f[DETAIL].astype(str).str.extract(r"([0-9.]+)")[0])
+        more = pd.Series(amounts.to_numpy() * meter.litres_per_unit, index=pd.DatetimeIndex(f[TS]))
         inside = np.zeros(more.size, dtype=bool)
         for first, last in windows:
             inside |= (more.index >= first) & (more.index <= last)
@@ -123,8 +124,8 @@ def _alarm_times(
 ) -> pd.DatetimeIndex:
     if events is None or events.empty:
         return pd.DatetimeIndex([], tz="UTC")
-    ts = pd.DatetimeIndex(pd.to_datetime(events["ts"], utc=True))
-    codes = events["code"].astype(str).str.upper().to_numpy()
+    ts = pd.DatetimeIndex(pd.to_datetime(events[TS], utc=True))
+    codes = events[CODE].astype(str).str.upper().to_numpy()
     return ts[(codes == s.alarm_code) & (ts <= as_of)]
 
 
@@ -140,8 +141,8 @@ def _episode(
     )
     return Episode(
         meter_id=meter.meter_id,
-        type="reverse_flow",
-        severity="warning",
+        type=AnomalyType.REVERSE_FLOW,
+        severity=Severity.WARNING,
         start=first,
         end=last,
         confirmed_at=last,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from detect.episode import Meter
+from core import Meter, MeterKind
 
 
 def local_time(ts: pd.Timestamp, meter: Meter) -> str:
@@ -19,4 +19,9 @@ def local_day(ts: pd.Timestamp, meter: Meter) -> str:
 
 def substance(meter: Meter) -> str:
     """``Water`` or ``Gas``."""
-    return "Gas" if meter.kind == "gas" else "Water"
+    return "Gas" if meter.kind == MeterKind.GAS else "Water"
+
+
+def in_euros(cost_eur: float | None) -> str:
+    """`` (12.34 EUR)``, or nothing when the cost is unknown (no tariff)."""
+    return "" if cost_eur is None else f" ({cost_eur:.2f} EUR)"

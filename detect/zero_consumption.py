@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from detect.episode import Episode, Meter
+from core import AnomalyType, Episode, Meter, Severity
 from detect.features import MeterSeries, meter_series
 from detect.flows import runs
 from detect.text import local_day
@@ -85,8 +85,8 @@ def _episode(
     )
     return Episode(
         meter_id=meter.meter_id,
-        type="zero_consumption",
-        severity="warning",
+        type=AnomalyType.ZERO_CONSUMPTION,
+        severity=Severity.WARNING,
         start=first,
         end=end,
         confirmed_at=first + pd.Timedelta(days=s.min_days),

@@ -5,8 +5,8 @@ No database, network or clock: time comes in as ``as_of``.
 
 from estimate.consumption import METHODS, estimate_hourly
 from estimate.curves import RESOLUTIONS, add_energy, resample_curve
-from estimate.meter import MeterEstimate, MeterInfo, estimate_meter, with_energy
-from estimate.projection import Projection, project_year
+from estimate.meter import MeterEstimate, estimate_meter, validate_meter
+from estimate.projection import Projection, project_meters, project_year
 from estimate.settings import EstimationSettings, ValidationSettings
 from estimate.validate import ValidatedReads, validate_reads
 
@@ -15,15 +15,15 @@ __all__ = [
     "RESOLUTIONS",
     "EstimationSettings",
     "MeterEstimate",
-    "MeterInfo",
     "Projection",
     "ValidatedReads",
     "ValidationSettings",
     "add_energy",
     "estimate_hourly",
     "estimate_meter",
+    "project_meters",
     "project_year",
     "resample_curve",
+    "validate_meter",
     "validate_reads",
-    "with_energy",
 ]

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core import CURVE_QUALITIES, DEFAULT_TIMEZONE, MeterKind, Method, Quality
+from core.columns import ESTIMATED_SHARE, METHOD, QUALITY, REGISTER, TS, VOLUME
 from estimate.profiles import (
     LocalCalendar,
     like_day_profile,
@@ -30,20 +32,10 @@ from estimate.profiles import (
 )
 from estimate.settings import EstimationSettings
 from estimate.validate import HOUR_NS, ValidatedReads
-from releve.glossary import ESTIMATED_SHARE, METHOD, QUALITY, TS, VOLUME
 
-METHODS = (
-    "measured",
-    "linear",
-    "profile",
-    "profile_seasonal",
-    "external_estimate",
-    "prospective_like_day",
-    "prospective_adl",
-)
+METHODS: tuple[Method, ...] = tuple(Method)
 MEASURED, LINEAR, PROFILE, SEASONAL, EXTERNAL, LIKE_DAY, ADL = range(len(METHODS))
-QUALITIES = ("actual", "estimated")
-_QUALITY_DTYPE = pd.CategoricalDtype(list(QUALITIES))
+_QUALITY_DTYPE = pd.CategoricalDtype(list(CURVE_QUALITIES))
 _METHOD_DTYPE = pd.CategoricalDtype(list(METHODS))
 # whether the register is known at the hour's start/end: periods between known edges are measured
 KNOWN_START, KNOWN_END = "known_start", "known_end"
@@ -68,8 +60,8 @@ def estimate_hourly(
     validated: ValidatedReads | pd.DataFrame,
     *,
     as_of: pd.Timestamp,
-    timezone: str = "Europe/Paris",
-    kind: str = "water",
+    timezone: str = DEFAULT_TIMEZONE,
+    kind: str = MeterKind.WATER,
     settings: EstimationSettings | None = None,
 ) -> pd.DataFrame:
     """Hourly consumption from the first valid read to ``as_of``.
@@ -103,7 +95,7 @@ def estimate_hourly(
     if reads.empty:
         return _frame(0, np.empty(0), np.empty(0), np.empty(0, dtype=int), np.empty(1, bool))
     ts = reads.index.as_unit("ns").asi8
-    register = reads["register"].to_numpy(dtype=float)
+    register = reads[REGISTER].to_numpy(dtype=float)
     start = ts[0] - ts[0] % HOUR_NS
     hours = int(-(-(max(as_ns, ts[-1]) - start) // HOUR_NS))
     if hours == 0:
@@ -136,7 +128,7 @@ def _segment_methods(
     methods[durations <= settings.short_gap_max_h] = LINEAR
     methods[durations <= settings.measured_max_gap_h] = MEASURED
     if QUALITY in reads.columns and durations.size:
-        estimated = np.asarray(reads[QUALITY].array == "estimated", dtype=bool)
+        estimated = np.asarray(reads[QUALITY].array == Quality.ESTIMATED, dtype=bool)
         methods[estimated[1:] | estimated[:-1]] = EXTERNAL
     return methods
 

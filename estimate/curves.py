@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core import Meter, MeterKind, Method, Quality, Resolution
+from core.columns import ENERGY_KWH, ESTIMATED_SHARE, METHOD, QUALITY, START, VOLUME
 from estimate.consumption import KNOWN_END, KNOWN_START
-from releve.glossary import ENERGY_KWH, ESTIMATED_SHARE, METHOD, QUALITY, UNIT_FACTORS, VOLUME
 
-RESOLUTIONS = ("hour", "day", "month", "year")
+RESOLUTIONS: tuple[Resolution, ...] = tuple(Resolution)
 DAY_NS = 86_400_000_000_000
 _KEY_SPAN = 1_000_000  # period keys stay below it: meter code * span + key is unique
 
@@ -43,13 +44,13 @@ def resample_curve(
     if resolution not in RESOLUTIONS:
         raise ValueError(f"resolution {resolution!r} is not one of {', '.join(RESOLUTIONS)}")
     local = hourly.index.tz_convert(timezone)
-    if resolution == "hour":
+    if resolution == Resolution.HOUR:
         out = hourly.drop(columns=[KNOWN_START, KNOWN_END], errors="ignore")
-        out.index = local.rename("start")
+        out.index = local.rename(START)
         return out
     if hourly.empty:
         empty = hourly.drop(columns=[KNOWN_START, KNOWN_END], errors="ignore").iloc[:0]
-        return empty.set_axis(local.rename("start"))
+        return empty.set_axis(local.rename(START))
     keys = _period_keys(local, resolution)
     names: pd.Index | None = None
     if by is not None:
@@ -76,27 +77,27 @@ def resample_curve(
     if ENERGY_KWH in hourly:
         energy = hourly[ENERGY_KWH].to_numpy(dtype=float)
         out[ENERGY_KWH] = np.bincount(inverse, energy, minlength=uniq.size)
-    out[QUALITY] = np.where(share > 0, "estimated", "actual")
+    out[QUALITY] = np.where(share > 0, Quality.ESTIMATED, Quality.ACTUAL)
     out[ESTIMATED_SHARE] = share
     methods = _dominant_method(hourly, inverse, uniq.size, volume * share_h)
-    out[METHOD] = np.where(share > 0, methods, "measured")
+    out[METHOD] = np.where(share > 0, methods, Method.MEASURED)
     return out
 
 
 def _period_keys(local: pd.DatetimeIndex, resolution: str) -> np.ndarray:
     """An integer per local day (days since 1970), month (year*12+month-1) or year."""
-    if resolution == "day":
+    if resolution == Resolution.DAY:
         return local.tz_localize(None).as_unit("ns").asi8 // DAY_NS
-    if resolution == "month":
+    if resolution == Resolution.MONTH:
         return local.year.to_numpy() * 12 + local.month.to_numpy() - 1
     return local.year.to_numpy()
 
 
 def _period_starts(keys: np.ndarray, resolution: str, timezone: str) -> pd.DatetimeIndex:
     """Local start of each period key (midnight; it exists in all but a few timezones)."""
-    if resolution == "day":
+    if resolution == Resolution.DAY:
         naive = pd.DatetimeIndex((keys * DAY_NS).astype("datetime64[ns]"))
-    elif resolution == "month":
+    elif resolution == Resolution.MONTH:
         naive = pd.to_datetime(pd.DataFrame({"year": keys // 12, "month": keys % 12 + 1, "day": 1}))
         naive = pd.DatetimeIndex(naive)
     else:
@@ -105,7 +106,7 @@ def _period_starts(keys: np.ndarray, resolution: str, timezone: str) -> pd.Datet
     starts = naive.tz_localize(
         timezone, ambiguous=np.ones(keys.size, dtype=bool), nonexistent="shift_forward"
     )
-    return starts.rename("start")
+    return starts.rename(START)
 
 
 def _dominant_method(
@@ -120,22 +121,13 @@ def _dominant_method(
     return np.asarray(names, dtype=object)[table.argmax(axis=1)]
 
 
-def add_energy(
-    curve: pd.DataFrame, *, kind: str, unit: str, conversion_kwh_per_m3: float | None
-) -> pd.DataFrame:
-    """The curve with ``energy_kwh`` for gas meters.
+def add_energy(curve: pd.DataFrame, meter: Meter) -> pd.DataFrame:
+    """The curve with ``energy_kwh`` [kWh] when the meter is gas; others unchanged.
 
-    volume [meter unit] becomes m3 through the unit, then kWh through
-    ``conversion_kwh_per_m3`` [kWh/m3]; gas meters counting energy (kWh, Wh)
-    are converted directly. Other kinds are returned unchanged.
+    ``volume`` [meter unit] becomes kWh through ``Meter.kwh_per_unit``: the
+    unit, then the meter's conversion coefficient for a gas meter counting
+    volume (which raises ``core.UnitError`` when it is unknown).
     """
-    if kind != "gas":
+    if meter.kind != MeterKind.GAS:
         return curve
-    factor = UNIT_FACTORS["gas"][unit]
-    if unit in ("m3", "L"):
-        if conversion_kwh_per_m3 is None:
-            raise ValueError(
-                "gas meter counting volume has no conversion_kwh_per_m3; set it in the meters CSV"
-            )
-        factor *= conversion_kwh_per_m3
-    return curve.assign(**{ENERGY_KWH: curve[VOLUME] * factor})
+    return curve.assign(**{ENERGY_KWH: curve[VOLUME] * meter.kwh_per_unit})

@@ -1,4 +1,4 @@
-"""One meter end to end: validation, hourly consumption, energy and calendar rollups."""
+"""One meter end to end: validation, hourly consumption, energy."""
 
 from __future__ import annotations
 
@@ -6,30 +6,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from core import Meter
 from estimate.consumption import estimate_hourly
 from estimate.curves import add_energy
 from estimate.settings import EstimationSettings, ValidationSettings
 from estimate.validate import ValidatedReads, validate_reads
-from releve.glossary import UNIT_FACTORS
-
-
-@dataclass(frozen=True)
-class MeterInfo:
-    """What estimation needs to know about a meter (a row of the meters table)."""
-
-    kind: str = "water"
-    unit: str = "m3"
-    digits: int | None = None
-    timezone: str = "Europe/Paris"
-    q3_m3h: float | None = None
-    conversion_kwh_per_m3: float | None = None
-
-    @property
-    def max_rate_per_h(self) -> float | None:
-        """Q3 in the meter's unit per hour, when the meter counts volume."""
-        if self.q3_m3h is None or self.unit not in ("m3", "L"):
-            return None
-        return self.q3_m3h / UNIT_FACTORS["water"][self.unit]
 
 
 @dataclass(frozen=True)
@@ -40,9 +21,22 @@ class MeterEstimate:
     hourly: pd.DataFrame
 
 
+def validate_meter(
+    reads: pd.DataFrame, meter: Meter, *, settings: ValidationSettings | None = None
+) -> ValidatedReads:
+    """One meter's reads validated with what is known of the meter (register size, Q3).
+
+    The one validation call of every job, so that estimation and detection
+    agree on what is a glitch, a rollover or a decrease.
+    """
+    return validate_reads(
+        reads, digits=meter.digits, max_rate_per_h=meter.max_rate_per_h, settings=settings
+    )
+
+
 def estimate_meter(
     reads: pd.DataFrame,
-    meter: MeterInfo,
+    meter: Meter,
     *,
     as_of: pd.Timestamp,
     validation: ValidationSettings | None = None,
@@ -52,22 +46,8 @@ def estimate_meter(
 
     Rollups come from ``resample_curve``, for many meters at once with ``by``.
     """
-    validated = validate_reads(
-        reads,
-        digits=meter.digits,
-        max_rate_per_h=meter.max_rate_per_h,
-        settings=validation,
-    )
+    validated = validate_meter(reads, meter, settings=validation)
     hourly = estimate_hourly(
         validated, as_of=as_of, timezone=meter.timezone, kind=meter.kind, settings=settings
     )
-    return MeterEstimate(validated, with_energy(hourly, meter))
-
-
-def with_energy(curve: pd.DataFrame, meter: MeterInfo) -> pd.DataFrame:
-    """The curve with ``energy_kwh`` when the meter is gas and its energy is known."""
-    if meter.kind != "gas" or (meter.unit in ("m3", "L") and not meter.conversion_kwh_per_m3):
-        return curve
-    return add_energy(
-        curve, kind=meter.kind, unit=meter.unit, conversion_kwh_per_m3=meter.conversion_kwh_per_m3
-    )
+    return MeterEstimate(validated, add_energy(hourly, meter))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from core import Meter, MeterKind, Tariff, UnitError
+from core.columns import METER_ID, TS, VOLUME
 from estimate.profiles import read_seasonal_profile
-from releve.glossary import VOLUME
 
 RECENT_DAYS = 90
 
@@ -43,7 +45,7 @@ def project_year(
     as_of: pd.Timestamp,
     year_start: pd.Timestamp,
     price_per_unit: float,
-    kind: str = "water",
+    kind: str = MeterKind.WATER,
     paid_eur: float = 0.0,
 ) -> Projection:
     """Project consumption to the end of the contract year starting at ``year_start``.
@@ -128,3 +130,32 @@ def _months_between(start: pd.Timestamp, end: pd.Timestamp) -> int:
     """Whole and started months from ``start`` to ``end``."""
     months = (end.year - start.year) * 12 + end.month - start.month
     return months + (1 if end.day > start.day else 0)
+
+
+def project_meters(
+    hourly: pd.DataFrame,
+    meters: Mapping[str, Meter],
+    *,
+    as_of: pd.Timestamp,
+    year_start: pd.Timestamp,
+    tariff: Tariff,
+) -> tuple[dict[str, Projection], dict[str, str]]:
+    """Contract-year projections of many meters' hourly curves, and why the others have none.
+
+    hourly : DataFrame  ``meter_id, ts, volume`` [meter unit], stored hourly curves.
+    meters : the ``core.Meter`` of each meter id.
+    Returns the projections and, for meters that cannot be priced, the reason.
+    """
+    projections, refused = {}, {}
+    for meter_id, curve in hourly.groupby(METER_ID, sort=False):
+        meter = meters[str(meter_id)]
+        try:
+            price = tariff.price_per_unit(meter)
+        except UnitError as exc:
+            refused[meter.meter_id] = str(exc)
+            continue
+        projections[meter.meter_id] = project_year(
+            curve.set_index(TS), as_of=as_of, year_start=year_start, price_per_unit=price,
+            kind=meter.kind,
+        )  # fmt: skip
+    return projections, refused

@@ -21,12 +21,13 @@ import numpy as np
 import pandas as pd
 from pandas.api.extensions import ExtensionArray
 
+from core import FindingCode
+from core.columns import AMOUNT, CODE, DELTA, DETAIL, EXCLUDED, INDEX, QUALITY, REGISTER, TS
 from estimate.settings import ValidationSettings
-from releve.glossary import INDEX, QUALITY, TS
 
-FINDING_COLUMNS = [TS, "code", "detail", "amount"]
+FINDING_COLUMNS = [TS, CODE, DETAIL, AMOUNT]
 # Shared by every validated frame, so that the lookup table of their names is built once.
-_READ_COLUMNS = pd.Index([INDEX, "register", "delta", "excluded"])
+_READ_COLUMNS = pd.Index([INDEX, REGISTER, DELTA, EXCLUDED])
 HOUR_NS = 3_600_000_000_000
 
 
@@ -49,16 +50,16 @@ class ValidatedReads:
     @cached_property
     def valid(self) -> pd.DataFrame:
         """The reads that consumption is derived from."""
-        excluded = self.reads["excluded"].to_numpy()
+        excluded = self.reads[EXCLUDED].to_numpy()
         return self.reads[~excluded] if excluded.any() else self.reads
 
 
 _EMPTY_FINDINGS = pd.DataFrame(
     {
         TS: pd.DatetimeIndex([], tz="UTC"),
-        "code": pd.Series([], dtype=str),
-        "detail": pd.Series([], dtype=str),
-        "amount": pd.Series([], dtype=float),
+        CODE: pd.Series([], dtype=str),
+        DETAIL: pd.Series([], dtype=str),
+        AMOUNT: pd.Series([], dtype=float),
     }
 )
 
@@ -122,7 +123,7 @@ def validate_reads(
     _check_rates(index, ts, valid_delta, excluded, max_rate_per_h, found)
     _check_cadence(index, ts, excluded, settings, found)
     out = pd.DataFrame(
-        {INDEX: values.copy(), "register": register, "delta": valid_delta, "excluded": excluded},
+        {INDEX: values.copy(), REGISTER: register, DELTA: valid_delta, EXCLUDED: excluded},
         index=index,
         copy=False,  # new arrays (values may be a view of the input): nothing more to copy
     )
@@ -134,10 +135,10 @@ def validate_reads(
 
 def _empty_reads(index: pd.DatetimeIndex) -> pd.DataFrame:
     out = pd.DataFrame(
-        {INDEX: [], "register": [], "delta": [], "excluded": np.array([], dtype=bool)},
+        {INDEX: [], REGISTER: [], DELTA: [], EXCLUDED: np.array([], dtype=bool)},
         index=index,
     )
-    return out.astype({INDEX: float, "register": float, "delta": float})
+    return out.astype({INDEX: float, REGISTER: float, DELTA: float})
 
 
 # A meter's reads as arrays: their times, indexes and qualities (None when not given).
@@ -156,18 +157,22 @@ def _ordered(reads: pd.DataFrame, found: _Findings) -> _Ordered:
     frame = frame.dropna(subset=[TS, INDEX])
     backwards = frame[TS] < frame[TS].cummax()
     for ts in frame.loc[backwards, TS]:
-        found.add(ts, "out_of_order", f"read at {ts.isoformat()} arrived after a later read")
+        found.add(
+            ts, FindingCode.OUT_OF_ORDER, f"read at {ts.isoformat()} arrived after a later read"
+        )
     frame = frame.sort_values(TS, kind="stable")
     dup = frame.duplicated(TS, keep=False)
     for ts, group in frame[dup].groupby(TS):
         values = group[INDEX].unique()
         if len(values) == 1:
-            found.add(ts, "duplicate", f"{len(group)} identical reads at {ts.isoformat()}")
+            found.add(
+                ts, FindingCode.DUPLICATE, f"{len(group)} identical reads at {ts.isoformat()}"
+            )
         else:
             kept = group[INDEX].iloc[-1]
             found.add(
                 ts,
-                "conflicting_duplicate",
+                FindingCode.CONFLICTING_DUPLICATE,
                 f"reads {sorted(values.tolist())} at {ts.isoformat()}; kept the last, {kept}",
             )
     frame = frame.drop_duplicates(TS, keep="last").set_index(TS)
@@ -214,7 +219,7 @@ def _apply_replacements(
         restarts.add(pos)
         found.add(
             index[pos],
-            "replacement",
+            FindingCode.REPLACEMENT,
             f"meter replaced: index restarts at {values[pos]} from {start}",
             delta[pos],
         )
@@ -233,7 +238,9 @@ def _unwrap_rollovers(
         if int(pos) in restarts:
             continue
         delta[pos] += modulus
-        found.add(index[pos], "rollover", f"register rolled over at {modulus:g}", delta[pos])
+        found.add(
+            index[pos], FindingCode.ROLLOVER, f"register rolled over at {modulus:g}", delta[pos]
+        )
 
 
 def _jump_limit(
@@ -286,19 +293,21 @@ def _exclude_glitches(
         if run and implausible(run[0] - 1, run[0]):
             for pos in run:
                 excluded[pos] = True
-                found.add(index[pos], "glitch", _glitch_detail(register, pos, j, "above"))
+                found.add(index[pos], FindingCode.GLITCH, _glitch_detail(register, pos, j, "above"))
             prev = j
             continue
         end = _low_run_end(register, prev, j, window)
         if end is not None and implausible(prev, j):
             for pos in range(j, end):
                 excluded[pos] = True
-                found.add(index[pos], "glitch", _glitch_detail(register, pos, prev, "below"))
+                found.add(
+                    index[pos], FindingCode.GLITCH, _glitch_detail(register, pos, prev, "below")
+                )
             continue
         amount = register[j] - register[prev]
         found.add(
             index[j],
-            "decrease",
+            FindingCode.DECREASE,
             f"index fell by {-amount:g} since {index[prev].isoformat()}: reverse flow or error",
             amount,
         )
@@ -360,7 +369,7 @@ def _check_rates(
     for pos, rate in zip(valid[1:][fast], rates[fast], strict=True):
         found.add(
             index[pos],
-            "implausible_rate",
+            FindingCode.IMPLAUSIBLE_RATE,
             f"{rate:g}/h since the previous read exceeds the meter's {max_rate_per_h:g}/h",
             delta[pos],
         )
@@ -382,7 +391,7 @@ def _check_cadence(
     for pos in valid[1:][gaps < settings.off_cadence_ratio * usual]:
         found.add(
             index[pos],
-            "off_cadence",
+            FindingCode.OFF_CADENCE,
             f"read {pd.Timedelta(int(ts[pos] - ts[valid[valid < pos][-1]]))} after the previous "
             f"one, usual cadence {pd.Timedelta(int(usual))}: check the meter clock",
         )

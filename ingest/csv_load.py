@@ -19,6 +19,7 @@ from typing import TypeVar
 import pandas as pd
 import psycopg
 
+from core.columns import INDEX, KIND
 from ingest.csv_fields import BLOCK_BYTES, read_field_batches
 from ingest.csv_files import CsvHeader, Utf8Stream, check_gzip_complete, open_text, parse_header
 from ingest.exceptions import FileProblem
@@ -47,7 +48,7 @@ class FileOutcome:
 def detect_kind(columns: tuple[str, ...], options: ReadingsCsvOptions) -> str:
     """``meters`` when the header has a ``kind`` column and no index column, else ``readings``."""
     lowered = {c.lower() for c in columns}
-    if "kind" in lowered and options.columns.get("index", "index").lower() not in lowered:
+    if KIND in lowered and options.columns.get(INDEX, INDEX).lower() not in lowered:
         return "meters"
     return "readings"
 

@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 import psycopg
 
+from core.columns import INDEX, KIND, METER_ID, TS, UNIT
+from core.units import conversion_factor
 from ingest.rows import REJECT_COLUMNS
-from ingest.units import conversion_factor
 from store.batches import add_batch_counts, insert_batch
 from store.meters import fetch_meters, register_unassigned
 from store.quarantine import upsert_quarantine
@@ -75,7 +76,7 @@ def store_readings(
         converted, unit_rejects = _to_meter_units(readings, meters)
         unique, duplicates, repeat_rejects = _first_per_key(converted)
         outcome = upsert_readings(
-            conn, unique.rename(columns={"index": "index_value"}), batch_id=batch_id
+            conn, unique.rename(columns={INDEX: "index_value"}), batch_id=batch_id
         )
         existing_duplicates, conflict_rejects = _classify_existing(outcome.existing, unique)
         all_rejects = pd.concat(
@@ -107,15 +108,15 @@ def store_readings(
 def _registered_meters(conn: psycopg.Connection, readings: pd.DataFrame) -> pd.DataFrame:
     """The meters of ``readings``, indexed by meter_id; unknown ones are registered as
     unassigned, in the unit (and kind, when given) of their first reading."""
-    columns = ["meter_id", "unit", "kind"] if "kind" in readings else ["meter_id", "unit"]
+    columns = [METER_ID, UNIT, KIND] if KIND in readings else [METER_ID, UNIT]
     # Sorted, so that concurrent loads lock new meters in one order.
-    firsts = readings.drop_duplicates("meter_id")[columns].sort_values("meter_id")
-    known = fetch_meters(conn, list(firsts["meter_id"]))
-    unknown = firsts[~firsts["meter_id"].isin(known["meter_id"])]
+    firsts = readings.drop_duplicates(METER_ID)[columns].sort_values(METER_ID)
+    known = fetch_meters(conn, list(firsts[METER_ID]))
+    unknown = firsts[~firsts[METER_ID].isin(known[METER_ID])]
     if unknown.empty:
-        return known.set_index("meter_id")
+        return known.set_index(METER_ID)
     register_unassigned(conn, unknown)
-    return fetch_meters(conn, list(firsts["meter_id"])).set_index("meter_id")
+    return fetch_meters(conn, list(firsts[METER_ID])).set_index(METER_ID)
 
 
 def _to_meter_units(
@@ -125,45 +126,45 @@ def _to_meter_units(
     if readings.empty:
         return readings, pd.DataFrame(columns=REJECT_COLUMNS)
     # Units are judged per (meter, unit) pair, then spread to the rows: there are few pairs.
-    pairs = readings[["meter_id", "unit"]].drop_duplicates()
-    pairs["meter_unit"] = pairs["meter_id"].map(meters["unit"])
-    if (pairs["unit"] == pairs["meter_unit"]).all():
+    pairs = readings[[METER_ID, UNIT]].drop_duplicates()
+    pairs["meter_unit"] = pairs[METER_ID].map(meters[UNIT])
+    if (pairs[UNIT] == pairs["meter_unit"]).all():
         return readings, pd.DataFrame(columns=REJECT_COLUMNS)
     pairs["factor"] = [
-        conversion_factor(u, mu) for u, mu in zip(pairs["unit"], pairs["meter_unit"], strict=True)
+        conversion_factor(u, mu) for u, mu in zip(pairs[UNIT], pairs["meter_unit"], strict=True)
     ]
-    rows = readings.merge(pairs, on=["meter_id", "unit"], how="left")
+    rows = readings.merge(pairs, on=[METER_ID, UNIT], how="left")
     rows.index = readings.index
     compatible = rows["factor"].notna()
     good = readings[compatible].copy()
-    good["index"] = np.round(good["index"] * rows["factor"][compatible], INDEX_DECIMALS)
+    good[INDEX] = np.round(good[INDEX] * rows["factor"][compatible], INDEX_DECIMALS)
     bad = rows[~compatible]
-    kinds = bad["meter_id"].map(meters["kind"]).fillna("unassigned")
+    kinds = bad[METER_ID].map(meters[KIND]).fillna("unassigned")
     reasons = [
         f"unit {u} cannot be converted to the unit {mu} of meter {m} ({k}); check the unit or the meter id"
-        for u, mu, m, k in zip(bad["unit"], bad["meter_unit"], bad["meter_id"], kinds, strict=True)
+        for u, mu, m, k in zip(bad[UNIT], bad["meter_unit"], bad[METER_ID], kinds, strict=True)
     ]
     return good, _rejects(bad, reasons, "incompatible_unit")
 
 
 def _first_per_key(readings: pd.DataFrame) -> tuple[pd.DataFrame, int, pd.DataFrame]:
     """Keep the first reading per (meter_id, ts); later equal ones are duplicates, others conflicts."""
-    repeated = readings.duplicated(["meter_id", "ts"], keep="first")
+    repeated = readings.duplicated([METER_ID, TS], keep="first")
     if not repeated.any():
         return readings, 0, pd.DataFrame(columns=REJECT_COLUMNS)
-    first = readings[~repeated].set_index(["meter_id", "ts"])
+    first = readings[~repeated].set_index([METER_ID, TS])
     later = readings[repeated]
-    kept = first.loc[list(zip(later["meter_id"], later["ts"], strict=True))]
-    same = later["index"].to_numpy() == kept["index"].to_numpy()
+    kept = first.loc[list(zip(later[METER_ID], later[TS], strict=True))]
+    same = later[INDEX].to_numpy() == kept[INDEX].to_numpy()
     conflicts = later[~same]
     kept_conflicting = kept[~same]
     reasons = [
         f"meter {m} at {t.isoformat()}: index {v:g} conflicts with index {k:g} at {loc}; the first is kept"
         for m, t, v, k, loc in zip(
-            conflicts["meter_id"],
-            conflicts["ts"],
-            conflicts["index"],
-            kept_conflicting["index"],
+            conflicts[METER_ID],
+            conflicts[TS],
+            conflicts[INDEX],
+            kept_conflicting[INDEX],
             kept_conflicting["location"],
             strict=True,
         )
@@ -179,8 +180,8 @@ def _classify_existing(existing: pd.DataFrame, unique: pd.DataFrame) -> tuple[in
     """Tell readings already stored with the same index (duplicates) from conflicts."""
     if existing.empty:
         return 0, pd.DataFrame(columns=REJECT_COLUMNS)
-    existing = existing.assign(ts=pd.to_datetime(existing["ts"], utc=True))
-    merged = existing.merge(unique, on=["meter_id", "ts"], how="left")
+    existing = existing.assign(ts=pd.to_datetime(existing[TS], utc=True))
+    merged = existing.merge(unique, on=[METER_ID, TS], how="left")
     same = np.isclose(
         merged["index_value"], merged["stored_index"], rtol=0, atol=10.0**-INDEX_DECIMALS
     )
@@ -189,8 +190,8 @@ def _classify_existing(existing: pd.DataFrame, unique: pd.DataFrame) -> tuple[in
         f"meter {m} at {t.isoformat()}: index {v:g} conflicts with the stored index {s:g}"
         f" (from {src}); the stored reading is kept"
         for m, t, v, s, src in zip(
-            conflicts["meter_id"],
-            conflicts["ts"],
+            conflicts[METER_ID],
+            conflicts[TS],
             conflicts["index_value"],
             conflicts["stored_index"],
             conflicts["stored_source"],

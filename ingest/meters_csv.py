@@ -8,13 +8,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
+from core import METER_ID_PATTERN
+from core.columns import KIND, METER_ID, UNIT
+from core.units import KIND_DIMENSIONS, UNIT_SCALE
 from ingest.exceptions import FileProblem
 from ingest.rows import Rejections, reject_rows
-from ingest.units import KIND_DIMENSIONS, UNIT_SCALE, normalize_unit
+from ingest.units import normalize_unit
 from store.meters import METER_COLUMNS
 
-METER_ID = re.compile(r"[A-Za-z0-9._:\-]{1,64}")
-REQUIRED = ("meter_id", "kind", "unit")
+METER_ID_RE = re.compile(METER_ID_PATTERN)
+REQUIRED = (METER_ID, KIND, UNIT)
 
 
 def resolve_meter_columns(columns: tuple[str, ...], path: str) -> dict[str, int]:
@@ -50,8 +53,8 @@ def parse_meters(
 
 def _parse_meter(v: dict[str, str]) -> tuple[dict[str, object], str | None]:
     """One meter row, or ``"code: message"`` saying what is wrong with it."""
-    meter_id, kind = v["meter_id"], v["kind"].lower()
-    if not METER_ID.fullmatch(meter_id):
+    meter_id, kind = v[METER_ID], v[KIND].lower()
+    if not METER_ID_RE.fullmatch(meter_id):
         return (
             {},
             f"bad_meter_id: meter id {meter_id[:80]!r} is not 1-64 characters of letters, digits and . _ : -",
@@ -61,7 +64,7 @@ def _parse_meter(v: dict[str, str]) -> tuple[dict[str, object], str | None]:
             {},
             f"bad_kind: kind {kind[:20]!r} of meter {meter_id} is not one of water, gas, electricity",
         )
-    unit = normalize_unit(v["unit"])
+    unit = normalize_unit(v[UNIT])
     if unit is None:
         return (
             {},
@@ -69,7 +72,7 @@ def _parse_meter(v: dict[str, str]) -> tuple[dict[str, object], str | None]:
         )
     if UNIT_SCALE[unit][0] not in KIND_DIMENSIONS[kind]:
         return {}, f"incompatible_unit: a {kind} meter cannot count in {unit} (meter {meter_id})"
-    record: dict[str, object] = {"meter_id": meter_id, "kind": kind, "unit": unit}
+    record: dict[str, object] = {METER_ID: meter_id, KIND: kind, UNIT: unit}
     for name in ("account_id", "contract_id", "site_id", "replaces"):
         record[name] = v.get(name) or None
     try:

@@ -13,16 +13,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core import DEFAULT_TIMEZONE, METER_ID_PATTERN, READ_QUALITIES, Quality
+from core.columns import INDEX, METER_ID, QUALITY, SOURCE, TS, UNIT
 from ingest.csv_files import CsvHeader
 from ingest.exceptions import FileProblem
 from ingest.rows import Rejections, reject_rows
 from ingest.timestamps import parse_timestamps
 from ingest.units import ALIASES
 
-TARGETS = ("meter_id", "timestamp", "index", "unit", "quality", "source")
-REQUIRED = ("meter_id", "timestamp", "index")
-METER_ID_PATTERN = r"[A-Za-z0-9._:\-]{1,64}"
-QUALITIES = ("actual", "customer", "estimated")
+TARGETS = (METER_ID, "timestamp", INDEX, UNIT, QUALITY, SOURCE)
+REQUIRED = (METER_ID, "timestamp", INDEX)
 EARLIEST = pd.Timestamp("2000-01-01", tz="UTC")
 FUTURE_TOLERANCE = pd.Timedelta(days=1)
 
@@ -34,7 +34,7 @@ class ReadingsCsvOptions:
     columns: dict[str, str] = field(default_factory=dict)  # our name -> the file's column
     unit: str | None = None  # unit for files without a unit column
     timestamp_format: str | None = None  # strptime format; ISO 8601 when None
-    timezone: str = "Europe/Paris"  # for timestamps without an offset
+    timezone: str = DEFAULT_TIMEZONE  # for timestamps without an offset
     source: str | None = None  # the source recorded with each reading
 
 
@@ -46,12 +46,12 @@ def resolve_columns(header: CsvHeader, options: ReadingsCsvOptions, path: str) -
         name = options.columns.get(target, target)
         if name.lower() in lowered:
             positions[target] = lowered[name.lower()]
-    required = REQUIRED if options.unit else (*REQUIRED, "unit")
+    required = REQUIRED if options.unit else (*REQUIRED, UNIT)
     missing = [t for t in required if t not in positions]
     if missing:
         found = ", ".join(header.columns)
         hints = " ".join(f'--columns {t}="<file column>"' for t in missing)
-        unit_hint = " (or --unit)" if "unit" in missing else ""
+        unit_hint = " (or --unit)" if UNIT in missing else ""
         raise FileProblem(
             path,
             f"required column(s) {', '.join(missing)} missing; found: {found}. "
@@ -89,7 +89,7 @@ def parse_readings(
             return fields[positions[target]].str.strip()
         return pd.Series("", index=fields.index, dtype=object)
 
-    meter_id = column("meter_id")
+    meter_id = column(METER_ID)
     fail(meter_id == "", "missing_meter_id", "meter id is empty; every row needs its meter's id")
     fail(
         ~meter_id.str.fullmatch(METER_ID_PATTERN),
@@ -137,7 +137,7 @@ def parse_readings(
         stamp_text,
     )
 
-    index_text = column("index")
+    index_text = column(INDEX)
     if header.decimal_comma:
         index_text = index_text.str.replace(",", ".", regex=False)
     index = pd.to_numeric(index_text, errors="coerce")
@@ -146,7 +146,7 @@ def parse_readings(
         index.isna() | ~np.isfinite(index),
         "bad_index",
         "index '{}' is not a finite number",
-        column("index"),
+        column(INDEX),
     )
     fail(
         index < 0,
@@ -155,33 +155,33 @@ def parse_readings(
         index_text,
     )
 
-    unit_text = column("unit")
+    unit_text = column(UNIT)
     if options.unit:
         unit_text = unit_text.mask(unit_text == "", options.unit)
     unit = unit_text.str.lower().map(ALIASES)
     fail(unit.isna(), "unknown_unit", "unit '{}' is not one of m3, L, kWh, Wh", unit_text)
 
-    quality_text = column("quality").str.lower()
-    quality = quality_text.mask(quality_text == "", "actual")
+    quality_text = column(QUALITY).str.lower()
+    quality = quality_text.mask(quality_text == "", Quality.ACTUAL)
     fail(
-        ~quality.isin(QUALITIES),
+        ~quality.isin(READ_QUALITIES),
         "bad_quality",
         "quality '{}' is not one of actual, customer, estimated",
         quality,
     )
 
-    source = column("source")
+    source = column(SOURCE)
     source = source.mask(source == "", options.source or f"csv:{Path(location).name}")
 
     ok = code.isna()
     readings = pd.DataFrame(
         {
-            "meter_id": meter_id[ok],
-            "ts": ts[ok],
-            "index": index[ok].astype(float),
-            "unit": unit[ok],
-            "quality": quality[ok],
-            "source": source[ok],
+            METER_ID: meter_id[ok],
+            TS: ts[ok],
+            INDEX: index[ok].astype(float),
+            UNIT: unit[ok],
+            QUALITY: quality[ok],
+            SOURCE: source[ok],
             "location": location + ":" + fields["line"][ok].astype(str),
             "raw": fields["raw"][ok],
         }

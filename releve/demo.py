@@ -16,6 +16,8 @@ import pandas as pd
 import psycopg
 
 import store
+from core import Resolution
+from core.columns import START
 from ingest.csv_load import load_csv_file
 from ingest.mqtt.embedded_broker import choose_kind, started_broker
 from ingest.mqtt.service import run_service
@@ -24,11 +26,14 @@ from ingest.readings_csv import ReadingsCsvOptions
 from releve.commands.alerts import alert_record, format_table
 from releve.commands.ingest.csv import format_outcome
 from releve.config import Settings
+from releve.connect import open_store, store_url
 from releve.jobs.detect import run_detect
-from releve.jobs.estimate import fetch_curve, run_estimate
+from releve.jobs.estimate import run_estimate
 from releve.simulate.gateway import gateway_messages, publish_messages
 from releve.simulate.sample import write_sample
 from store.alerts import fetch_alerts
+from store.curves import fetch_curve
+from store.meters import fetch_meter_models
 from store.status import fetch_status, format_status
 
 REPO_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
@@ -66,7 +71,7 @@ def step_mqtt(ctx: DemoContext) -> None:
     broker = started_broker(choose_kind(), workdir)
     stop, ready, totals = threading.Event(), threading.Event(), []
     settings = IngestSettings(broker_url=broker.url, client_id="releve-demo", writer_processes=0)
-    url = store.database_url(ctx.settings)
+    url = store_url(ctx.settings)
     service = threading.Thread(
         target=lambda: totals.append(
             run_service(settings, stop=stop, ready=ready, database_url=url)
@@ -108,7 +113,7 @@ def step_status(ctx: DemoContext) -> None:
     """Show where the store is and what it holds."""
     location = (
         ctx.settings.database_url
-        or f"embedded PostgreSQL in {store.embedded_server(ctx.settings).data_dir}"
+        or f"embedded PostgreSQL in {store.embedded_server(ctx.settings.home).data_dir}"
     )
     print(format_status(fetch_status(ctx.conn, location)))
 
@@ -123,16 +128,17 @@ def demo_as_of(conn: psycopg.Connection) -> pd.Timestamp:
 def step_estimate(ctx: DemoContext) -> None:
     """Estimate consumption, then show curves with real and estimated points told apart."""
     as_of = demo_as_of(ctx.conn)
-    summary = run_estimate(ctx.conn, as_of=as_of, settings=ctx.settings)
+    summary = run_estimate(ctx.conn, as_of=as_of, settings=ctx.settings).summary
     print(
         f"estimated {summary.meters} meters as of {as_of.isoformat()}: {summary.intervals:,} hourly "
         f"intervals, {100 * summary.estimated_share:.1f}% of the volume estimated"
     )
     for code, count in sorted(summary.findings.items()):
         print(f"  finding {code}: {count}")
-    for meter_id in ("W-1002", "G-2001"):
-        curve = fetch_curve(ctx.conn, meter_id, "day", settings=ctx.settings).tail(6)
-        curve["start"] = curve["start"].dt.strftime("%Y-%m-%d")
+    meters = fetch_meter_models(ctx.conn, ["W-1002", "G-2001"], ctx.settings.meter_defaults)
+    for meter_id, meter in meters.items():
+        curve = fetch_curve(ctx.conn, meter, Resolution.DAY).tail(6)
+        curve[START] = curve[START].dt.strftime("%Y-%m-%d")
         print(f"\n{meter_id}, last days (volume in the meter's unit):")
         print(curve.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 
@@ -140,7 +146,7 @@ def step_estimate(ctx: DemoContext) -> None:
 def step_detect(ctx: DemoContext) -> None:
     """Run the detectors and show the alerts, each with its evidence."""
     as_of = demo_as_of(ctx.conn)
-    summary = run_detect(ctx.conn, as_of=as_of, settings=ctx.settings)
+    summary = run_detect(ctx.conn, as_of=as_of, settings=ctx.settings).summary
     print(f"detectors ran on {summary.meters} meters as of {as_of.isoformat()}")
     alerts = fetch_alerts(ctx.conn, status="unresolved")
     print(format_table([alert_record(a, ctx.settings.timezone) for a in alerts]))
@@ -161,7 +167,7 @@ STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
 def run_demo(settings: Settings | None = None) -> int:
     """Run every step in order."""
     settings = settings or Settings.load()
-    with store.connect(settings) as conn:
+    with open_store(settings) as conn:
         ctx = DemoContext(settings, conn, sample_folder(settings))
         for number, (title, step) in enumerate(STEPS, start=1):
             print(f"\n== {number}. {title}")

@@ -15,12 +15,14 @@ import numpy as np
 import pandas as pd
 import psycopg
 
-from detect.episode import CUSTOMER_FACING
-from detect.lifecycle import Alert, AlertChange
+from core import Alert, AlertChange, AlertStatus, AnomalyType, Partition, Severity
+from core.columns import METER_ID
+from core.partition import ALL_METERS
+from store.partitions import partition_params
 
 RECHECK = pd.Timedelta(hours=24)  # a silent meter is looked at again after this
 ALERT_COLUMNS = [
-    "id", "meter_id", "type", "severity", "status", "start", "end", "detected_at", "last_seen",
+    "id", METER_ID, "type", "severity", "status", "start", "end", "detected_at", "last_seen",
     "evidence", "estimated_volume_m3", "estimated_cost_eur", "legally_notifiable",
 ]  # fmt: skip
 _SELECT = "SELECT id, meter_id, type, severity, status, start, \"end\", detected_at, last_seen," \
@@ -58,6 +60,11 @@ def _alert(row: tuple[Any, ...]) -> Alert:
     for name in ("start", "end", "detected_at", "last_seen"):
         if values[name] is not None:
             values[name] = pd.Timestamp(values[name]).tz_convert("UTC")
+    values.update(
+        type=AnomalyType(values["type"]),
+        severity=Severity(values["severity"]),
+        status=AlertStatus(values["status"]),
+    )
     return Alert(**values)
 
 
@@ -77,8 +84,7 @@ def upsert_alerts(
             conn.execute(
                 "INSERT INTO alert_events (alert_id, event, at, severity, status, customer_facing)"
                 " VALUES (%s, %s, %s, %s, %s, %s)",
-                (alert.id, event, as_of, alert.severity, alert.status,
-                 alert.type in CUSTOMER_FACING),
+                (alert.id, event, as_of, alert.severity, alert.status, alert.customer_facing),
             )  # fmt: skip
         out.append(alert)
     return out
@@ -99,7 +105,7 @@ def _insert(conn: psycopg.Connection, alert: Alert, as_of: pd.Timestamp) -> int:
         " detected_at, customer_facing, updated_at)"
         " VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
         (*_values(alert), alert.meter_id, alert.type, alert.detected_at,
-         alert.type in CUSTOMER_FACING, as_of),
+         alert.customer_facing, as_of),
     ).fetchone()  # fmt: skip
     assert row is not None
     return int(row[0])
@@ -122,7 +128,7 @@ def acknowledge_alert(conn: psycopg.Connection, alert_id: int, *, at: pd.Timesta
     row = conn.execute("SELECT status FROM alerts WHERE id = %s", (alert_id,)).fetchone()
     if row is None:
         return None
-    if row[0] == "open":
+    if row[0] == AlertStatus.OPEN:
         conn.execute(
             "UPDATE alerts SET status = 'acknowledged', acknowledged_at = %s, updated_at = %s"
             " WHERE id = %s",
@@ -155,11 +161,12 @@ def fetch_due_detection(
     *,
     as_of: pd.Timestamp,
     meter_ids: list[str] | None = None,
+    partition: Partition = ALL_METERS,
     recheck: pd.Timedelta = RECHECK,
 ) -> pd.DataFrame:
     """Meters to run: new readings since their last run, an unresolved alert, a last
     run older than ``recheck`` (a silent meter has no new data to wake it), or all
-    of ``meter_ids``. Column: meter_id.
+    of ``meter_ids``; only the meters of ``partition``. Column: meter_id.
 
     Each test stops at the first row found through the (meter_id, ts) key, so
     a first run does not scan every reading to find the meters that have one.
@@ -168,6 +175,7 @@ def fetch_due_detection(
     cur = conn.execute(
         "SELECT m.meter_id FROM meters m LEFT JOIN detect_watermarks w USING (meter_id)"
         " WHERE (NOT %(forced)s OR m.meter_id = ANY(%(ids)s))"
+        " AND (%(n)s = 1 OR releve_partition(m.meter_id, %(n)s) = %(i)s)"
         " AND EXISTS (SELECT 1 FROM readings r WHERE r.meter_id = m.meter_id"
         "             AND r.ts <= %(as_of)s)"
         " AND (%(forced)s OR w.meter_id IS NULL OR w.as_of < %(as_of)s - %(recheck)s"
@@ -176,9 +184,15 @@ def fetch_due_detection(
         "  OR EXISTS (SELECT 1 FROM alerts a WHERE a.meter_id = m.meter_id"
         "             AND a.status <> 'resolved'))"
         " ORDER BY m.meter_id",
-        {"as_of": as_of, "forced": forced, "ids": list(meter_ids or []), "recheck": recheck},
+        {
+            "as_of": as_of,
+            "forced": forced,
+            "ids": list(meter_ids or []),
+            "recheck": recheck,
+            **partition_params(partition),
+        },  # fmt: skip
     )
-    return pd.DataFrame(cur.fetchall(), columns=["meter_id"])
+    return pd.DataFrame(cur.fetchall(), columns=[METER_ID])
 
 
 def upsert_detect_watermarks(
@@ -187,7 +201,7 @@ def upsert_detect_watermarks(
     """Record where each meter's run stopped (``meter_id, received_upto``)."""
     rows = [
         (meter_id, received_upto, as_of, run_at)
-        for meter_id, received_upto in marks[["meter_id", "received_upto"]].itertuples(index=False)
+        for meter_id, received_upto in marks[[METER_ID, "received_upto"]].itertuples(index=False)
     ]
     with conn.cursor() as cur:
         cur.executemany(

@@ -16,14 +16,29 @@ import pandas as pd
 import psycopg
 import pyarrow.csv as pacsv
 
+from core import Partition
+from core.columns import (
+    AMOUNT,
+    CODE,
+    DETAIL,
+    ESTIMATED_SHARE,
+    INDEX,
+    METER_ID,
+    METHOD,
+    QUALITY,
+    RECEIVED_AT,
+    RESOLUTION,
+    START,
+    TS,
+    VOLUME,
+)
+from core.partition import ALL_METERS
 from store.copy import copy_frame
+from store.partitions import partition_params as _partition
 
-HOURLY_COLUMNS = ["meter_id", "ts", "volume", "quality", "estimated_share", "method"]
-ROLLUP_COLUMNS = [
-    "meter_id", "resolution", "start", "volume", "energy_kwh", "quality", "estimated_share",
-    "method",
-]  # fmt: skip
-FINDING_COLUMNS = ["meter_id", "ts", "code", "detail", "amount"]
+HOURLY_COLUMNS = [METER_ID, TS, VOLUME, QUALITY, ESTIMATED_SHARE, METHOD]
+ROLLUP_COLUMNS = [METER_ID, RESOLUTION, START, VOLUME, QUALITY, ESTIMATED_SHARE, METHOD]
+FINDING_COLUMNS = [METER_ID, TS, CODE, DETAIL, AMOUNT]
 EVERYTHING = pd.Timestamp("1900-01-01", tz="UTC")  # write_from of a meter rewritten whole
 _VALUES = "(t.volume, t.quality, t.estimated_share, t.method)"
 _NEW = "(s.volume, s.quality, s.estimated_share, s.method)"
@@ -34,7 +49,7 @@ STAGES = (
     "CREATE TEMP TABLE IF NOT EXISTS stage_bounds (meter_id text PRIMARY KEY,"
     " write_from timestamptz, fresh boolean) ON COMMIT DELETE ROWS",
     "CREATE TEMP TABLE IF NOT EXISTS stage_rollups (meter_id text, resolution text,"
-    " start timestamptz, volume float8, energy_kwh float8, quality text, estimated_share real,"
+    " start timestamptz, volume float8, quality text, estimated_share real,"
     " method text) ON COMMIT DELETE ROWS",
     "CREATE TEMP TABLE IF NOT EXISTS stage_findings (meter_id text, ts timestamptz, code text,"
     " detail text, amount float8) ON COMMIT DELETE ROWS",
@@ -50,15 +65,19 @@ class WriteCounts:
 
 
 def fetch_due_meters(
-    conn: psycopg.Connection, *, as_of: pd.Timestamp, meter_ids: list[str] | None = None
+    conn: psycopg.Connection,
+    *,
+    as_of: pd.Timestamp,
+    meter_ids: list[str] | None = None,
+    partition: Partition = ALL_METERS,
 ) -> pd.DataFrame:
     """Meters with readings received since their last run, or whose open tail is a day old.
 
     Columns: ``meter_id``, ``previous_upto`` (receipt watermark of the last
     run, NaT for none), ``fresh`` (never estimated, no stored interval) and
     ``whole`` (rewrite every interval). With ``meter_ids`` those meters are
-    due whatever their state, whole. A never-estimated meter costs an index
-    probe, not a scan of its readings.
+    due whatever their state, whole. Only the meters of ``partition``. A
+    never-estimated meter costs an index probe, not a scan of its readings.
     """
     forced = meter_ids is not None
     cur = conn.execute(
@@ -67,6 +86,7 @@ def fetch_due_meters(
         "  WHERE c.meter_id = m.meter_id) AS fresh"
         " FROM meters m LEFT JOIN estimate_watermarks w USING (meter_id)"
         " WHERE (NOT %(forced)s OR m.meter_id = ANY(%(ids)s))"
+        " AND (%(n)s = 1 OR releve_partition(m.meter_id, %(n)s) = %(i)s)"
         " AND EXISTS (SELECT 1 FROM readings r WHERE r.meter_id = m.meter_id AND r.ts <= %(as_of)s)"
         " AND (%(forced)s OR w.meter_id IS NULL"
         "  OR EXISTS (SELECT 1 FROM meter_receipts x WHERE x.meter_id = m.meter_id"
@@ -74,9 +94,9 @@ def fetch_due_meters(
         "  OR (w.last_read_ts < %(as_of)s - interval '1 day'"
         "      AND w.as_of < %(as_of)s - interval '1 day'))"
         " ORDER BY m.meter_id",
-        {"as_of": as_of, "forced": forced, "ids": list(meter_ids or [])},
+        {"as_of": as_of, "forced": forced, "ids": list(meter_ids or []), **_partition(partition)},
     )
-    frame = pd.DataFrame(cur.fetchall(), columns=["meter_id", "previous_upto", "fresh"])
+    frame = pd.DataFrame(cur.fetchall(), columns=[METER_ID, "previous_upto", "fresh"])
     frame["previous_upto"] = pd.to_datetime(frame["previous_upto"], utc=True)
     frame["fresh"] = frame["fresh"].astype(bool) & (not forced)
     frame["whole"] = forced
@@ -105,18 +125,18 @@ def fetch_estimation_reads(
     with conn.cursor().copy(sql) as copy:
         for block in copy:
             buffer.write(block)
-    columns = ["meter_id", "ts", "index", "quality", "received_at"]
+    columns = [METER_ID, TS, INDEX, QUALITY, RECEIVED_AT]
     if buffer.tell() == 0:
         return pd.DataFrame(columns=columns)
     buffer.seek(0)
     table = pacsv.read_csv(
         buffer,
-        read_options=pacsv.ReadOptions(column_names=["meter_id", "ts", "index", "quality", "rx"]),
+        read_options=pacsv.ReadOptions(column_names=[METER_ID, TS, INDEX, QUALITY, "rx"]),
         convert_options=pacsv.ConvertOptions(strings_can_be_null=False),
     )
     frame = table.to_pandas()
-    frame["ts"] = pd.to_datetime(frame["ts"], unit="us", utc=True)
-    frame["received_at"] = pd.to_datetime(frame.pop("rx"), unit="us", utc=True)
+    frame[TS] = pd.to_datetime(frame[TS], unit="us", utc=True)
+    frame[RECEIVED_AT] = pd.to_datetime(frame.pop("rx"), unit="us", utc=True)
     return frame[columns]
 
 
@@ -138,14 +158,14 @@ def upsert_consumption(
     for statement in STAGES:
         conn.execute(statement)  # type: ignore[arg-type]
     write_from = pd.to_datetime(bounds["write_from"], utc=True).fillna(EVERYTHING)
-    stage_bounds = bounds.assign(write_from=write_from)[["meter_id", "write_from", "fresh"]]
+    stage_bounds = bounds.assign(write_from=write_from)[[METER_ID, "write_from", "fresh"]]
     copy_frame(conn, "stage_bounds", _us(stage_bounds, "write_from"))
-    fresh = hourly["meter_id"].isin(bounds.loc[bounds["fresh"], "meter_id"])
+    fresh = hourly[METER_ID].isin(bounds.loc[bounds["fresh"], METER_ID])
     # a fresh meter has no stored row (checked when it was found due, in this same database
     # state): its rows go straight in, without the staging pass that conflicts would need
     run_text = run_at.tz_convert("UTC").isoformat()
-    copy_frame(conn, "consumption_hourly", _us(hourly[fresh], "ts").assign(run_at=run_text))
-    copy_frame(conn, "stage_consumption", _us(hourly.loc[~fresh, HOURLY_COLUMNS], "ts"))
+    copy_frame(conn, "consumption_hourly", _us(hourly[fresh], TS).assign(run_at=run_text))
+    copy_frame(conn, "stage_consumption", _us(hourly.loc[~fresh, HOURLY_COLUMNS], TS))
     replaced = 0
     if not bounds["fresh"].all():
         replaced = _archive_and_prune(conn, run_at)
@@ -197,26 +217,24 @@ def upsert_rollups(
     ``rollups`` has ``ROLLUP_COLUMNS``; those of ``fresh`` meters (nothing
     stored yet) are copied straight in.
     """
-    direct = rollups["meter_id"].isin(fresh or [])
+    direct = rollups[METER_ID].isin(fresh or [])
     run_text = run_at.tz_convert("UTC").isoformat()
-    copy_frame(conn, "consumption_rollups", _us(rollups[direct], "start").assign(run_at=run_text))
-    copy_frame(conn, "stage_rollups", _us(rollups.loc[~direct, ROLLUP_COLUMNS], "start"))
+    copy_frame(conn, "consumption_rollups", _us(rollups[direct], START).assign(run_at=run_text))
+    copy_frame(conn, "stage_rollups", _us(rollups.loc[~direct, ROLLUP_COLUMNS], START))
     conn.execute(
         "DELETE FROM consumption_rollups t USING stage_bounds b WHERE b.meter_id = t.meter_id"
         " AND NOT b.fresh AND NOT EXISTS (SELECT 1 FROM stage_rollups s WHERE"
         " s.meter_id = t.meter_id AND s.resolution = t.resolution AND s.start = t.start)"
     )
     cur = conn.execute(
-        "INSERT INTO consumption_rollups AS t (meter_id, resolution, start, volume, energy_kwh,"
+        "INSERT INTO consumption_rollups AS t (meter_id, resolution, start, volume,"
         " quality, estimated_share, method, run_at) SELECT meter_id, resolution, start, volume,"
-        " energy_kwh, quality, estimated_share, method, %s FROM stage_rollups"
+        " quality, estimated_share, method, %s FROM stage_rollups"
         " ON CONFLICT (meter_id, resolution, start) DO UPDATE SET volume = excluded.volume,"
-        " energy_kwh = excluded.energy_kwh, quality = excluded.quality,"
-        " estimated_share = excluded.estimated_share, method = excluded.method,"
-        " run_at = excluded.run_at"
-        " WHERE (t.volume, t.energy_kwh, t.quality, t.estimated_share, t.method) IS DISTINCT FROM"
-        " (excluded.volume, excluded.energy_kwh, excluded.quality, excluded.estimated_share,"
-        " excluded.method)",
+        " quality = excluded.quality, estimated_share = excluded.estimated_share,"
+        " method = excluded.method, run_at = excluded.run_at"
+        " WHERE (t.volume, t.quality, t.estimated_share, t.method) IS DISTINCT FROM"
+        " (excluded.volume, excluded.quality, excluded.estimated_share, excluded.method)",
         (run_at,),
     )
     return int(direct.sum()) + cur.rowcount
@@ -226,7 +244,7 @@ def upsert_findings(
     conn: psycopg.Connection, findings: pd.DataFrame, *, run_at: pd.Timestamp
 ) -> int:
     """Replace the findings of the staged meters (``FINDING_COLUMNS``)."""
-    copy_frame(conn, "stage_findings", _us(findings[FINDING_COLUMNS], "ts"))
+    copy_frame(conn, "stage_findings", _us(findings[FINDING_COLUMNS], TS))
     conn.execute(
         "DELETE FROM estimate_findings t USING stage_bounds b WHERE b.meter_id = t.meter_id"
         " AND NOT EXISTS (SELECT 1 FROM stage_findings s WHERE s.meter_id = t.meter_id"
@@ -256,7 +274,7 @@ def upsert_watermarks(
         (
             as_of,
             run_at,
-            list(marks["meter_id"]),
+            list(marks[METER_ID]),
             list(marks["received_upto"]),
             [None if pd.isna(ts) else ts for ts in marks["last_read_ts"]],
         ),
@@ -275,10 +293,10 @@ def fetch_hourly(
         " FROM consumption_hourly WHERE meter_id = ANY(%(ids)s)"
         " AND (%(start)s::timestamptz IS NULL OR ts >= %(start)s)"
         " AND (%(end)s::timestamptz IS NULL OR ts < %(end)s) ORDER BY meter_id, ts",
-        {"ids": list(meter_ids), "start": start, "end": end},
+        {"ids": list(meter_ids), START: start, "end": end},
     )
     frame = pd.DataFrame(cur.fetchall(), columns=HOURLY_COLUMNS)
-    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
+    frame[TS] = pd.to_datetime(frame[TS], utc=True)
     return frame
 
 
@@ -291,14 +309,14 @@ def fetch_rollups(
 ) -> pd.DataFrame:
     """Stored day/month/year rollups of one meter, ``start`` as stored (UTC)."""
     cur = conn.execute(
-        "SELECT start, volume, energy_kwh, quality, estimated_share::float8, method"
+        "SELECT start, volume, quality, estimated_share::float8, method"
         " FROM consumption_rollups WHERE meter_id = %(id)s AND resolution = %(res)s"
         " AND (%(start)s::timestamptz IS NULL OR start >= %(start)s)"
         " AND (%(end)s::timestamptz IS NULL OR start < %(end)s) ORDER BY start",
-        {"id": meter_id, "res": resolution, "start": start, "end": end},
+        {"id": meter_id, "res": resolution, START: start, "end": end},
     )
     frame = pd.DataFrame(cur.fetchall(), columns=ROLLUP_COLUMNS[2:])
-    frame["start"] = pd.to_datetime(frame["start"], utc=True)
+    frame[START] = pd.to_datetime(frame[START], utc=True)
     return frame
 
 
@@ -310,7 +328,7 @@ def fetch_findings(conn: psycopg.Connection, meter_ids: list[str] | None = None)
         {"all": meter_ids is None, "ids": list(meter_ids or [])},
     )
     frame = pd.DataFrame(cur.fetchall(), columns=FINDING_COLUMNS)
-    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
+    frame[TS] = pd.to_datetime(frame[TS], utc=True)
     return frame
 
 

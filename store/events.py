@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import psycopg
 
+from core.columns import CODE, METER_ID, SOURCE, TS
 from store.copy import FROM_US, copy_frame, timestamps_us
 
-EVENT_COLUMNS = ["meter_id", "ts", "code", "raw", "source"]
+EVENT_COLUMNS = [METER_ID, TS, CODE, "raw", SOURCE]
 STAGE = (
     "CREATE TEMP TABLE IF NOT EXISTS stage_meter_events (meter_id text, ts_us bigint,"
     " code text, raw text, source text) ON COMMIT DELETE ROWS"
@@ -23,9 +24,9 @@ def upsert_meter_events(conn: psycopg.Connection, events: pd.DataFrame) -> int:
     if events.empty:
         return 0
     conn.execute(STAGE)
-    stage = events[EVENT_COLUMNS].assign(ts_us=timestamps_us(events["ts"]))
+    stage = events[EVENT_COLUMNS].assign(ts_us=timestamps_us(events[TS]))
     stage["raw"] = stage["raw"].astype(str).str.replace("\x00", "", regex=False)
-    copy_frame(conn, "stage_meter_events", stage[["meter_id", "ts_us", "code", "raw", "source"]])
+    copy_frame(conn, "stage_meter_events", stage[[METER_ID, "ts_us", CODE, "raw", SOURCE]])
     cur = conn.execute(
         "INSERT INTO meter_events (meter_id, ts, code, raw, source)"  # type: ignore[arg-type]
         f" SELECT DISTINCT ON (meter_id, ts_us, code) meter_id, {FROM_US.format(column='ts_us')},"
@@ -47,5 +48,5 @@ def fetch_meter_events(
         params = (list(meter_ids),)
     cur = conn.execute(query + " ORDER BY meter_id, ts, code", params)  # type: ignore[arg-type]
     frame = pd.DataFrame(cur.fetchall(), columns=EVENT_COLUMNS)
-    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
+    frame[TS] = pd.to_datetime(frame[TS], utc=True)
     return frame

@@ -5,12 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import psycopg
 
+from core import Meter, MeterDefaults
+from core.columns import KIND, METER_ID, UNIT
 from store.copy import copy_frame
 
 METER_COLUMNS = [
-    "meter_id",
-    "kind",
-    "unit",
+    METER_ID,
+    KIND,
+    UNIT,
     "digits",
     "account_id",
     "contract_id",
@@ -34,6 +36,37 @@ def fetch_meters(conn: psycopg.Connection, meter_ids: list[str] | None = None) -
     return pd.DataFrame(cur.fetchall(), columns=[*METER_COLUMNS, "assigned"])
 
 
+def fetch_meter_models(
+    conn: psycopg.Connection, meter_ids: list[str], defaults: MeterDefaults
+) -> dict[str, Meter]:
+    """The ``core.Meter`` of each known meter of ``meter_ids``, what its row leaves
+    out taken from the installation's ``defaults``."""
+    rows = fetch_meters(conn, meter_ids).to_dict("records")
+    return {row[METER_ID]: Meter.from_record(row, defaults) for row in rows}
+
+
+ACCOUNT_METER_COLUMNS = [*METER_COLUMNS, "last_read_ts", "last_index", "last_quality"]
+
+
+def fetch_account_meters(conn: psycopg.Connection, account_id: str) -> pd.DataFrame:
+    """The meters of an account (directly, or through their site or contract), with
+    their attributes and their last reading (``last_read_ts``, ``last_index``,
+    ``last_quality``; NaT/None before any)."""
+    cur = conn.execute(
+        f"SELECT {', '.join('m.' + c for c in METER_COLUMNS)},"  # type: ignore[arg-type]
+        " r.ts, r.index_value, r.quality FROM meters m"
+        " LEFT JOIN sites s USING (site_id) LEFT JOIN contracts c USING (contract_id)"
+        " LEFT JOIN LATERAL (SELECT ts, index_value, quality FROM readings"
+        "  WHERE meter_id = m.meter_id ORDER BY ts DESC LIMIT 1) r ON true"
+        " WHERE %(account)s IN (m.account_id, s.account_id, c.account_id)"
+        " ORDER BY m.site_id NULLS LAST, m.meter_id",
+        {"account": account_id},
+    )
+    frame = pd.DataFrame(cur.fetchall(), columns=ACCOUNT_METER_COLUMNS)
+    frame["last_read_ts"] = pd.to_datetime(frame["last_read_ts"], utc=True)
+    return frame
+
+
 def fetch_removals(conn: psycopg.Connection, meter_ids: list[str]) -> dict[str, pd.Timestamp]:
     """When each of ``meter_ids`` that was replaced came off: the installation of the
     meter naming it in ``replaces`` (or that meter's first reading, without one)."""
@@ -51,14 +84,14 @@ def register_unassigned(conn: psycopg.Connection, meters: pd.DataFrame) -> None:
     """Register meters seen only in readings (``meter_id``, ``unit``, optional ``kind``)."""
     if meters.empty:
         return
-    kinds = meters["kind"] if "kind" in meters else pd.Series(None, index=meters.index)
+    kinds = meters[KIND] if KIND in meters else pd.Series(None, index=meters.index)
     conn.execute(
         "INSERT INTO meters (meter_id, unit, kind)"
         " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[])"
         " ON CONFLICT (meter_id) DO NOTHING",
         (
-            list(meters["meter_id"]),
-            list(meters["unit"]),
+            list(meters[METER_ID]),
+            list(meters[UNIT]),
             [k if isinstance(k, str) else None for k in kinds],
         ),
     )

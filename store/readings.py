@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 import psycopg
 
+from core.columns import INDEX, METER_ID, QUALITY, SOURCE, TS
 from store.copy import FROM_US, copy_frame, timestamps_us
 
 STAGE = (
@@ -45,11 +46,9 @@ def upsert_readings(
     conn.execute(STAGE)
     stage = readings
     if not _in_key_order(stage):
-        stage = stage.sort_values(["meter_id", "ts"])
-    stage = stage.assign(ts_us=timestamps_us(stage["ts"]))
-    copy_frame(
-        conn, "stage_readings", stage[["meter_id", "ts_us", "index_value", "quality", "source"]]
-    )
+        stage = stage.sort_values([METER_ID, TS])
+    stage = stage.assign(ts_us=timestamps_us(stage[TS]))
+    copy_frame(conn, "stage_readings", stage[[METER_ID, "ts_us", "index_value", QUALITY, SOURCE]])
     stored = _insert_new(conn, batch_id)
     latest = f"SELECT meter_id, now(), {FROM_US.format(column='max(ts_us)')} FROM stage_readings"
     if stored is None:
@@ -63,9 +62,7 @@ def upsert_readings(
             " received_upto = excluded.received_upto,"
             " last_ts = greatest(meter_receipts.last_ts, excluded.last_ts)"
         )
-    existing = pd.DataFrame(
-        columns=["meter_id", "ts", "index_value", "stored_index", "stored_source"]
-    )
+    existing = pd.DataFrame(columns=[METER_ID, TS, "index_value", "stored_index", "stored_source"])
     if stored < len(stage):
         cur = conn.execute(
             "SELECT s.meter_id, r.ts, s.index_value, r.index_value, r.source"  # type: ignore[arg-type]
@@ -117,11 +114,11 @@ def _insert_missing(conn: psycopg.Connection, batch_id: int) -> int:
 
 
 def _in_key_order(readings: pd.DataFrame) -> bool:
-    meters = readings["meter_id"]
+    meters = readings[METER_ID]
     if not meters.is_monotonic_increasing:
         return False
     same_meter = meters.to_numpy()[1:] == meters.to_numpy()[:-1]
-    ts = timestamps_us(readings["ts"]).to_numpy()
+    ts = timestamps_us(readings[TS]).to_numpy()
     return bool((ts[1:][same_meter] > ts[:-1][same_meter]).all())
 
 
@@ -147,6 +144,6 @@ def fetch_readings(
         f" WHERE {' AND '.join(where)} ORDER BY meter_id, ts",
         params,
     )
-    frame = pd.DataFrame(cur.fetchall(), columns=["meter_id", "ts", "index", "quality", "source"])
-    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
+    frame = pd.DataFrame(cur.fetchall(), columns=[METER_ID, TS, INDEX, QUALITY, SOURCE])
+    frame[TS] = pd.to_datetime(frame[TS], utc=True)
     return frame

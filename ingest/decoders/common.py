@@ -11,11 +11,12 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core import DEFAULT_TIMEZONE, METER_ID_PATTERN
 from ingest.decoders.exceptions import DecodeError
 from ingest.decoders.records import Decoded, Rejection
 from ingest.units import normalize_unit
 
-METER_ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+METER_ID_RE = re.compile(METER_ID_PATTERN)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 RAW_LIMIT = 4096  # characters of a payload kept in quarantine [chars]
 
@@ -24,7 +25,7 @@ RAW_LIMIT = 4096  # characters of a payload kept in quarantine [chars]
 class DecodeOptions:
     """How lenient the decoders are and how they read local times."""
 
-    timezone: str = "Europe/Paris"  # zone of timestamps given without an offset
+    timezone: str = DEFAULT_TIMEZONE  # zone of timestamps given without an offset
     max_payload_bytes: int = 256 * 1024  # larger payloads are quarantined [bytes]
     max_future: timedelta = timedelta(days=1)  # allowed lead over the received time
     strict: bool = False  # raise DecodeError instead of returning rejections

@@ -9,6 +9,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from core import READ_QUALITIES, Quality
 from ingest.decoders.common import (
     DEFAULT_OPTIONS,
     DecodeOptions,
@@ -25,7 +26,6 @@ from ingest.decoders.common import (
 )
 from ingest.decoders.exceptions import DecodeError
 from ingest.decoders.records import Decoded, Reading, Rejection
-from releve.glossary import QUALITIES
 
 
 def parse_releve_json(
@@ -95,9 +95,10 @@ def parse_item(
     ts = parse_timestamp(require(item, "timestamp", what), "timestamp", received_at, options)
     index = parse_index(require(item, "index", what), "index")
     unit = parse_unit(require(item, "unit", what), "unit")
-    quality = item.get("quality", "actual")
-    if quality not in QUALITIES:
+    quality = item.get("quality", Quality.ACTUAL)
+    if quality not in READ_QUALITIES:
         raise DecodeError(
-            "bad_quality", f"quality {str(quality)[:40]!r} is not one of {', '.join(QUALITIES)}"
+            "bad_quality",
+            f"quality {str(quality)[:40]!r} is not one of {', '.join(READ_QUALITIES)}",
         )
     return Reading(meter_id, ts, index, unit, quality, None, location, raw)

@@ -11,6 +11,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from core import MeterKind, Quality
 from ingest.decoders.common import (
     DEFAULT_OPTIONS,
     DecodeOptions,
@@ -37,12 +38,12 @@ INDEX_FIELDS: tuple[tuple[str, str], ...] = (
     ("total_wh", "Wh"),
 )
 MEDIA_KINDS: dict[str, str] = {
-    "water": "water",
-    "cold water": "water",
-    "warm water": "water",
-    "hot water": "water",
-    "gas": "gas",
-    "electricity": "electricity",
+    "water": MeterKind.WATER,
+    "cold water": MeterKind.WATER,
+    "warm water": MeterKind.WATER,
+    "hot water": MeterKind.WATER,
+    "gas": MeterKind.GAS,
+    "electricity": MeterKind.ELECTRICITY,
 }
 STATUS_FIELDS = ("status", "current_status", "current_alarms")
 DURATION_FIELDS = {
@@ -127,7 +128,7 @@ def _reading(
     for field, unit in INDEX_FIELDS:
         if document.get(field) is not None:
             index = parse_index(document[field], field)
-            return Reading(meter_id, ts, index, unit, "actual", kind, topic, raw)
+            return Reading(meter_id, ts, index, unit, Quality.ACTUAL, kind, topic, raw)
     if any(code for code in parse_alarms(document)):
         return None
     names = ", ".join(field for field, _ in INDEX_FIELDS)

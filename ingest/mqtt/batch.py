@@ -9,14 +9,15 @@ from typing import NamedTuple
 
 import pandas as pd
 
+from core.columns import CODE, INDEX, METER_ID, QUALITY, SOURCE, TS, UNIT
 from ingest.decoders import Decoded, DecodeOptions, Rejection
 from ingest.decoders.common import raw_text
 from ingest.mqtt.routing import Router
 from ingest.rows import REJECT_COLUMNS
 from store.events import EVENT_COLUMNS
 
-SOURCE = "mqtt"
-READING_COLUMNS = ["meter_id", "ts", "index", "unit", "quality", "source", "location", "raw"]
+MQTT_SOURCE = "mqtt"
+READING_COLUMNS = [METER_ID, TS, INDEX, UNIT, QUALITY, SOURCE, "location", "raw"]
 
 
 class Message(NamedTuple):
@@ -67,12 +68,12 @@ def batch_frames(decoded: Sequence[Decoded]) -> BatchFrames:
     events = [e for d in decoded for e in d.events]
     reading_frame = pd.DataFrame(
         {
-            "meter_id": [r.meter_id for r in readings],
-            "ts": pd.DatetimeIndex([r.ts for r in readings], dtype="datetime64[us, UTC]"),
-            "index": [r.index for r in readings],
-            "unit": [r.unit for r in readings],
-            "quality": [r.quality for r in readings],
-            "source": SOURCE,
+            METER_ID: [r.meter_id for r in readings],
+            TS: pd.DatetimeIndex([r.ts for r in readings], dtype="datetime64[us, UTC]"),
+            INDEX: [r.index for r in readings],
+            UNIT: [r.unit for r in readings],
+            QUALITY: [r.quality for r in readings],
+            SOURCE: MQTT_SOURCE,
             "location": [r.location for r in readings],
             "raw": [r.raw for r in readings],
         },
@@ -89,11 +90,11 @@ def batch_frames(decoded: Sequence[Decoded]) -> BatchFrames:
     )
     event_frame = pd.DataFrame(
         {
-            "meter_id": [e.meter_id for e in events],
-            "ts": pd.DatetimeIndex([e.ts for e in events], dtype="datetime64[us, UTC]"),
-            "code": [e.code for e in events],
+            METER_ID: [e.meter_id for e in events],
+            TS: pd.DatetimeIndex([e.ts for e in events], dtype="datetime64[us, UTC]"),
+            CODE: [e.code for e in events],
             "raw": [e.raw for e in events],
-            "source": SOURCE,
+            SOURCE: MQTT_SOURCE,
         },
         columns=EVENT_COLUMNS,
     )

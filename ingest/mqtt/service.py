@@ -24,15 +24,14 @@ log = logging.getLogger("ingest.mqtt")
 def run_service(
     settings: IngestSettings,
     *,
+    database_url: str,
     stop: threading.Event | None = None,
-    database_url: str | None = None,
     handle_signals: bool = False,
     ready: threading.Event | None = None,
 ) -> Totals:
     """Ingest until ``stop`` is set (or a signal arrives); return the totals.
 
-    ``database_url`` names the store (default: ``store.connect``, which finds
-    it from the ``RELEVE_*`` settings); ``ready`` is set
+    ``database_url`` names the store; ``ready`` is set
     whenever the broker acknowledges the subscriptions (at every connection).
     """
     stop = stop or threading.Event()

@@ -8,6 +8,8 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, Field
 
+from core import DEFAULT_TIMEZONE
+
 DEFAULT_TOPICS = {"meters/+/readings": "releve", "wmbusmeters/+": "wmbusmeters"}
 
 
@@ -44,7 +46,7 @@ class IngestSettings(BaseModel):
     flush_ms: int = Field(200, gt=0, description="flush at the latest this long after the first")
     queue_size: int = Field(20000, gt=0, description="messages held in memory before back-pressure")
     max_payload_bytes: int = Field(256 * 1024, gt=0, description="larger payloads are quarantined")
-    timezone: str = Field("Europe/Paris", description="zone of timestamps without an offset")
+    timezone: str = Field(DEFAULT_TIMEZONE, description="zone of timestamps without an offset")
     reconnect_min_s: float = Field(0.5, gt=0, description="first broker reconnect delay [s]")
     reconnect_max_s: float = Field(30.0, gt=0, description="longest broker reconnect delay [s]")
     db_retry_min_s: float = Field(0.5, gt=0, description="first database retry delay [s]")

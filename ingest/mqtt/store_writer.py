@@ -21,7 +21,6 @@ from ingest.load import LoadResult, store_readings
 from ingest.mqtt.batch import BatchFrames, Message, batch_frames, decode_messages
 from ingest.mqtt.routing import Router
 from ingest.mqtt.settings import IngestSettings
-from releve.config import Settings
 from store.events import upsert_meter_events
 
 log = logging.getLogger("ingest.mqtt")
@@ -69,9 +68,7 @@ def write_frames(
 class BatchWriter:
     """Decodes batches and writes them through one store connection, reopened as needed."""
 
-    def __init__(
-        self, settings: IngestSettings, database_url: str | None, deadline: Deadline
-    ) -> None:
+    def __init__(self, settings: IngestSettings, database_url: str, deadline: Deadline) -> None:
         self.settings = settings
         self.database_url = database_url
         self.deadline = deadline
@@ -135,9 +132,7 @@ class BatchWriter:
             delay = min(delay * 2, self.settings.db_retry_max_s)
 
     def _connect(self) -> psycopg.Connection:
-        if self.database_url:
-            return psycopg.connect(self.database_url, autocommit=True, connect_timeout=10)
-        return store.connect(Settings.load(), autocommit=True)
+        return store.connect(self.database_url, autocommit=True, connect_timeout=10)
 
     def _drop_connection(self) -> None:
         if self.conn is not None:

@@ -31,7 +31,7 @@ class WorkerFailed(RuntimeError):
 def serve_batches(
     pipe: Connection,
     settings_json: str,
-    database_url: str | None,
+    database_url: str,
     deadline: Deadline,
     log_level: int,
 ) -> None:
@@ -75,7 +75,7 @@ class WorkerPool:
     submitted them, as MQTT wants.
     """
 
-    def __init__(self, settings: IngestSettings, database_url: str | None) -> None:
+    def __init__(self, settings: IngestSettings, database_url: str) -> None:
         context = multiprocessing.get_context("spawn")
         self.deadline = context.Value("d", float("inf"), lock=False)
         self.capacity = settings.writer_processes

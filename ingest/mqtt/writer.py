@@ -49,7 +49,7 @@ class LocalSink:
 
     capacity = 1
 
-    def __init__(self, settings: IngestSettings, database_url: str | None) -> None:
+    def __init__(self, settings: IngestSettings, database_url: str) -> None:
         self.deadline: Deadline = _Clock()
         self._writer = BatchWriter(settings, database_url, self.deadline)
         self._outcome: BatchOutcome | None = None
@@ -70,7 +70,7 @@ class LocalSink:
         self._writer.close()
 
 
-def make_sink(settings: IngestSettings, database_url: str | None) -> Sink:
+def make_sink(settings: IngestSettings, database_url: str) -> Sink:
     """Writer processes, or a local writer when ``settings.writer_processes`` is 0."""
     if settings.writer_processes:
         return WorkerPool(settings, database_url)

@@ -11,9 +11,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import sys
+from collections import Counter
 from types import ModuleType
 
 import pandas as pd
+
+from core import Partition
+from releve.config import Settings
+from releve.jobs.runner import JobLocked, RunReport, run_job
 
 
 def register_group(subparsers: argparse._SubParsersAction, package: ModuleType, help: str) -> None:
@@ -40,8 +46,16 @@ def local_time(ts: pd.Timestamp, timezone: str) -> pd.Timestamp:
     return ts.tz_localize(timezone) if ts.tz is None else ts
 
 
+def partition_argument(text: str) -> Partition:
+    """argparse type: a partition ``i/N``."""
+    try:
+        return Partition.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_job_arguments(parser: argparse.ArgumentParser, *, meter_help: str) -> None:
-    """``--as-of`` and ``--meter``, shared by the batch jobs."""
+    """``--as-of``, ``--meter``, ``--partition`` and ``--workers``, shared by the batch jobs."""
     parser.add_argument(
         "--as-of", type=time_argument,
         help="time of the run, ISO 8601 (default now; no offset: local time)",
@@ -49,6 +63,43 @@ def add_job_arguments(parser: argparse.ArgumentParser, *, meter_help: str) -> No
     parser.add_argument(
         "--meter", action="append", dest="meters", metavar="M", help=f"{meter_help} (repeatable)"
     )
+    parser.add_argument(
+        "--partition", type=partition_argument, metavar="i/N",
+        help="run only partition i of N of the meters (by hash of the meter id); "
+        "default: every partition, on this machine's cores",
+    )  # fmt: skip
+    parser.add_argument(
+        "--workers", type=int, metavar="K",
+        help="processes running partitions at once (default: one per CPU on large runs)",
+    )  # fmt: skip
+
+
+def run_batch_job(name: str, args: argparse.Namespace, settings: Settings) -> RunReport | None:
+    """Run a batch job as the command line asked; None (after saying why) when it could not."""
+    try:
+        return run_job(
+            name, settings, job_as_of(args, settings.timezone),
+            partition=args.partition, meter_ids=args.meters, workers=args.workers,
+        )  # fmt: skip
+    except JobLocked as exc:
+        print(f"releve {name}: {exc}", file=sys.stderr)
+        return None
+
+
+def report_failures(name: str, report: RunReport, *, shown: int = 10) -> int:
+    """Say on stderr which meters failed and why; the exit code (0 none, 1 some)."""
+    if not report.failures:
+        return 0
+    by_error = Counter(f"{f.error_type}: {f.message}" for f in report.failures)
+    print(f"releve {name}: {len(report.failures)} meters failed and were skipped "
+          "(recorded in job_errors; the next run tries them again):", file=sys.stderr)  # fmt: skip
+    for failure in report.failures[:shown]:
+        print(f"  {failure.meter_id}: {failure.error_type}: {failure.message}", file=sys.stderr)
+    if len(report.failures) > shown:
+        print(f"  ... and {len(report.failures) - shown} more; by error:", file=sys.stderr)
+        for error, count in by_error.most_common(shown):
+            print(f"  {count} x {error}", file=sys.stderr)
+    return 1
 
 
 def job_as_of(args: argparse.Namespace, timezone: str) -> pd.Timestamp:

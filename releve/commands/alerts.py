@@ -9,9 +9,10 @@ import sys
 
 import pandas as pd
 
-import store
-from detect.lifecycle import Alert
+from core import Alert, AlertStatus
+from core.columns import METER_ID
 from releve.config import Settings
+from releve.connect import open_store
 from store.alerts import acknowledge_alert, fetch_alerts
 
 STATUSES = {
@@ -21,7 +22,7 @@ STATUSES = {
     "resolved": "resolved",
 }
 JSON_KEYS = (
-    "id", "meter_id", "type", "severity", "status", "start", "end", "detected_at", "evidence",
+    "id", METER_ID, "type", "severity", "status", "start", "end", "detected_at", "evidence",
     "estimated_volume_m3", "estimated_cost_eur",
 )  # fmt: skip
 
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings.load()
     if args.action == "ack":
         return _ack(args, settings)
-    with store.connect(settings) as conn:
+    with open_store(settings) as conn:
         alerts = fetch_alerts(conn, meter_ids=args.meters, status=STATUSES[args.status])
     rows = [alert_record(a, settings.timezone) for a in alerts]
     if args.format == "json":
@@ -64,7 +65,7 @@ def _ack(args: argparse.Namespace, settings: Settings) -> int:
     if args.alert_id is None:
         print("give the id of the alert to acknowledge: releve alerts ack ID", file=sys.stderr)
         return 2
-    with store.connect(settings) as conn:
+    with open_store(settings) as conn:
         before = acknowledge_alert(conn, args.alert_id, at=pd.Timestamp.now("UTC"))
         conn.commit()
     if before is None:
@@ -72,7 +73,7 @@ def _ack(args: argparse.Namespace, settings: Settings) -> int:
             f"alert {args.alert_id} does not exist; list them with: releve alerts", file=sys.stderr
         )
         return 1
-    if before == "open":
+    if before == AlertStatus.OPEN:
         print(f"alert {args.alert_id} acknowledged")
     else:
         print(f"alert {args.alert_id} is already {before}; left as it is")
@@ -87,7 +88,7 @@ def alert_record(alert: Alert, timezone: str) -> dict[str, object]:
 
     record = {
         "id": alert.id,
-        "meter_id": alert.meter_id,
+        METER_ID: alert.meter_id,
         "type": alert.type,
         "severity": alert.severity,
         "status": alert.status,

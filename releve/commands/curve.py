@@ -7,18 +7,20 @@ import json
 import math
 import sys
 
-import store
-from estimate import RESOLUTIONS
+from core import Resolution
+from core.columns import START
 from releve.commands import local_time, time_argument
 from releve.config import Settings
-from releve.jobs.estimate import fetch_curve
+from releve.connect import open_store
+from store.curves import fetch_curve
+from store.meters import fetch_meter_models
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``releve curve``."""
     parser = subparsers.add_parser("curve", help="print a meter's consumption curve")
     parser.add_argument("meter", metavar="METER")
-    parser.add_argument("--resolution", choices=RESOLUTIONS, default="day")
+    parser.add_argument("--resolution", choices=list(Resolution), default=Resolution.DAY)
     parser.add_argument(
         "--from",
         dest="start",
@@ -40,14 +42,14 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings.load()
     start = local_time(args.start, settings.timezone) if args.start else None
     end = local_time(args.end, settings.timezone) if args.end else None
-    with store.connect(settings) as conn:
-        try:
-            curve = fetch_curve(conn, args.meter, args.resolution, start=start, end=end,
-                                settings=settings)  # fmt: skip
-        except LookupError as exc:
-            print(f"releve curve: {exc}", file=sys.stderr)
+    with open_store(settings) as conn:
+        meter = fetch_meter_models(conn, [args.meter], settings.meter_defaults).get(args.meter)
+        if meter is None:
+            print(f"releve curve: meter {args.meter} is unknown; load its readings or meters "
+                  "CSV first", file=sys.stderr)  # fmt: skip
             return 1
-    curve["start"] = curve["start"].map(lambda ts: ts.isoformat())
+        curve = fetch_curve(conn, meter, args.resolution, start=start, end=end)
+    curve[START] = curve[START].map(lambda ts: ts.isoformat())
     if args.format == "csv":
         curve.to_csv(sys.stdout, index=False)
         return 0

@@ -8,6 +8,7 @@ import psycopg
 
 import store
 from releve.config import Settings
+from releve.connect import open_store, store_url
 from store.migrate import migrate
 from store.status import fetch_status, format_status
 
@@ -27,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Carry out one action on the store."""
     settings = Settings.load()
-    embedded = store.embedded_server(settings)
+    embedded = store.embedded_server(settings.home)
     if args.action == "down":
         if settings.database_url:
             print("RELEVE_DATABASE_URL is set: the store is not embedded, nothing to stop")
@@ -36,13 +37,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     location = settings.database_url or f"embedded PostgreSQL in {embedded.data_dir}"
     if args.action == "migrate":
-        with psycopg.connect(store.database_url(settings)) as conn:
+        with psycopg.connect(store_url(settings)) as conn:
             applied = migrate(conn)
         print(
             f"{location}: applied {', '.join(m.path.name for m in applied) or 'nothing (up to date)'}"
         )
         return 0
-    with store.connect(settings) as conn:
+    with open_store(settings) as conn:
         if args.action == "up":
             print(f"store up: {location}")
         else:

@@ -1,13 +1,15 @@
-"""``releve detect [--as-of T] [--meter M]``: run the detectors, open/extend/resolve alerts."""
+"""``releve detect [--as-of T] [--meter M] [--partition i/N]``: run the detectors,
+open/extend/resolve alerts.
+
+Exit codes: 0 done, 1 done with meters that failed (listed on stderr), 2 could not run.
+"""
 
 from __future__ import annotations
 
 import argparse
 
-import store
-from releve.commands import add_job_arguments, job_as_of
+from releve.commands import add_job_arguments, report_failures, run_batch_job
 from releve.config import Settings
-from releve.jobs.detect import run_detect
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,12 +24,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Detect on the due meters and print a summary."""
     settings = Settings.load()
-    as_of = job_as_of(args, settings.timezone)
-    with store.connect(settings) as conn:
-        summary = run_detect(conn, as_of=as_of, meter_ids=args.meters, settings=settings)
-    print(f"detected on {summary.meters} meters as of {as_of.isoformat()}")
+    report = run_batch_job("detect", args, settings)
+    if report is None:
+        return 2
+    summary = report.summary
+    print(f"detected on {summary.meters} meters in {report.partitions} partitions")
     for kind, count in sorted(summary.episodes.items()):
         print(f"  {kind}: {count} episodes")
     for event, count in sorted(summary.events.items()):
         print(f"  alerts {event}: {count}")
-    return 0
+    return report_failures("detect", report)

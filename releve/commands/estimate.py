@@ -1,13 +1,15 @@
-"""``releve estimate [--as-of T] [--meter M]``: validate reads, derive consumption, fill gaps."""
+"""``releve estimate [--as-of T] [--meter M] [--partition i/N]``: validate reads,
+derive consumption, fill gaps.
+
+Exit codes: 0 done, 1 done with meters that failed (listed on stderr), 2 could not run.
+"""
 
 from __future__ import annotations
 
 import argparse
 
-import store
-from releve.commands import add_job_arguments, job_as_of
+from releve.commands import add_job_arguments, report_failures, run_batch_job
 from releve.config import Settings
-from releve.jobs.estimate import run_estimate
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,21 +24,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Estimate the due meters and print a summary."""
     settings = Settings.load()
-    as_of = job_as_of(args, settings.timezone)
-    with store.connect(settings) as conn:
-        summary = run_estimate(
-            conn,
-            as_of=as_of,
-            meter_ids=args.meters,
-            settings=settings,
-            connect_reader=lambda: store.connect(settings, autocommit=True),
-        )
+    report = run_batch_job("estimate", args, settings)
+    if report is None:
+        return 2
+    summary = report.summary
     print(
-        f"estimated {summary.meters} meters as of {as_of.isoformat()}: "
+        f"estimated {summary.meters} meters in {report.partitions} partitions: "
         f"{summary.intervals} hourly intervals, {summary.written} written, "
         f"{summary.replaced} earlier estimates replaced, "
         f"{100 * summary.estimated_share:.1f}% of the volume estimated"
     )
     for code, count in sorted(summary.findings.items()):
         print(f"  {code}: {count}")
-    return 0
+    return report_failures("estimate", report)

@@ -8,11 +8,13 @@ import sys
 
 import pandas as pd
 
-import store
+from core.columns import METER_ID, METHOD, UNIT
+from estimate import project_meters
 from releve.commands import job_as_of, local_time, time_argument
 from releve.config import Settings
-from releve.jobs.estimate import project_meters
-from store.meters import fetch_meters
+from releve.connect import open_store
+from store.consumption import fetch_hourly
+from store.meters import fetch_account_meters, fetch_meter_models
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,28 +47,34 @@ def run(args: argparse.Namespace) -> int:
         if args.year_start
         else pd.Timestamp(year=as_of.year, month=1, day=1, tz=settings.timezone)
     )
-    with store.connect(settings) as conn:
-        meters = fetch_meters(conn, None if args.account else [args.meter])
-        if args.account:
-            meters = meters[meters["account_id"] == args.account]
-        ids = meters["meter_id"].tolist()
-        projections = project_meters(conn, ids, as_of=as_of, year_start=year_start,
-                                     settings=settings)  # fmt: skip
+    with open_store(settings) as conn:
+        ids = (
+            fetch_account_meters(conn, args.account)[METER_ID].tolist()
+            if args.account
+            else [args.meter]
+        )
+        meters = fetch_meter_models(conn, ids, settings.meter_defaults)
+        hourly = fetch_hourly(conn, list(meters), year_start - pd.DateOffset(years=1), as_of)
+    projections, refused = project_meters(
+        hourly, meters, as_of=as_of, year_start=year_start, tariff=settings.tariff
+    )
+    for meter_id, reason in refused.items():
+        print(f"releve projection: no projection for {meter_id}: {reason}", file=sys.stderr)
     if not projections:
         print("releve projection: no estimated consumption for these meters; "
               "run `releve estimate` first", file=sys.stderr)  # fmt: skip
         return 1
-    units = dict(zip(meters["meter_id"], meters["unit"], strict=True))
+    units = {meter_id: meter.unit for meter_id, meter in meters.items()}
     for meter_id, p in projections.items():
         if args.format == "json":
             print(json.dumps({
-                "meter_id": meter_id, "unit": units[meter_id],
+                METER_ID: meter_id, UNIT: units[meter_id],
                 "year_start": p.year_start.isoformat(), "year_end": p.year_end.isoformat(),
                 "consumed": p.consumed, "remaining": p.remaining, "total": p.total,
                 "cost_eur": round(p.cost_eur, 2),
                 "monthly_instalment_eur": round(p.monthly_instalment_eur, 2),
                 "remaining_instalment_eur": round(p.remaining_instalment_eur, 2),
-                "method": p.method,
+                METHOD: p.method,
             }))  # fmt: skip
         else:
             print(

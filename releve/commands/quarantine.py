@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
-import store
+from core.columns import RECEIVED_AT
+from releve.config import Settings
+from releve.connect import open_store
 from store.quarantine import fetch_quarantine
 
 
@@ -19,11 +21,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the newest quarantined items."""
-    with store.connect() as conn:
+    with open_store(Settings.load()) as conn:
         items = fetch_quarantine(conn, limit=args.limit)
     if args.format == "json":
         for record in items.to_dict(orient="records"):
-            record["received_at"] = record["received_at"].isoformat()
+            record[RECEIVED_AT] = record[RECEIVED_AT].isoformat()
             print(json.dumps(record, ensure_ascii=False))
         return 0
     if items.empty:

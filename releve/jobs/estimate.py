@@ -1,60 +1,58 @@
 """The estimation job: due meters' reads from the store, through ``estimate``, back to the store.
 
-Meters are processed in chunks, each chunk in one transaction with its
-watermarks, so an interrupted run resumes where it stopped and a rerun
-changes nothing.
+It runs on the partition runner (``releve.jobs.runner``): chunks of meters,
+each chunk written in one transaction with its watermarks.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import psycopg
 
-from estimate import (
-    EstimationSettings,
-    MeterInfo,
-    Projection,
-    ValidationSettings,
-    estimate_meter,
-    project_year,
-    resample_curve,
-    with_energy,
+from core import Meter, Partition, Resolution
+from core.columns import (
+    AMOUNT,
+    CODE,
+    DETAIL,
+    ESTIMATED_SHARE,
+    METER_ID,
+    RECEIVED_AT,
+    TS,
+    VOLUME,
 )
+from core.partition import ALL_METERS
+from estimate import estimate_meter, resample_curve
 from releve.config import Settings
-from releve.glossary import UNIT_FACTORS
+from releve.jobs.runner import RunReport, run_on
 from store.consumption import (
     EVERYTHING,
     HOURLY_COLUMNS,
     ROLLUP_COLUMNS,
     fetch_due_meters,
     fetch_estimation_reads,
-    fetch_hourly,
-    fetch_rollups,
     upsert_consumption,
     upsert_findings,
     upsert_rollups,
     upsert_watermarks,
 )
-from store.meters import fetch_meters, fetch_removals
+from store.meters import fetch_meter_models, fetch_removals
 
-ROLLUPS = ("day", "month", "year")
+ROLLUPS = (Resolution.DAY, Resolution.MONTH, Resolution.YEAR)
 _NO_FINDINGS = pd.DataFrame(
     {
-        "ts": pd.DatetimeIndex([], tz="UTC"),
-        "code": pd.Series([], dtype=str),
-        "detail": pd.Series([], dtype=str),
-        "amount": pd.Series([], dtype=float),
-        "meter_id": pd.Series([], dtype=str),
+        TS: pd.DatetimeIndex([], tz="UTC"),
+        CODE: pd.Series([], dtype=str),
+        DETAIL: pd.Series([], dtype=str),
+        AMOUNT: pd.Series([], dtype=float),
+        METER_ID: pd.Series([], dtype=str),
     }
 )
-_LOCK_KEY = 0x45535449  # one estimation run at a time per store: fresh meters are written blind
-CURVE_COLUMNS = ["start", "volume", "energy_kwh", "quality", "estimated_share", "method"]
 
 
 @dataclass
@@ -74,111 +72,122 @@ class EstimateSummary:
         """Part of the computed volume that is estimated [0-1]."""
         return self.estimated_volume / self.volume if self.volume else 0.0
 
-
-def meter_info(row: pd.Series, default_timezone: str) -> MeterInfo:
-    """Estimation's view of a meters-table row; unknown kinds are shaped as water (flat)."""
-
-    def value(name: str) -> object:
-        item = row.get(name)
-        return None if item is None or pd.isna(item) else item
-
-    def number(name: str) -> float | None:
-        item = value(name)
-        return None if item is None else float(str(item))
-
-    digits = number("digits")
-    return MeterInfo(
-        kind=str(value("kind") or "water"),
-        unit=str(row["unit"]),
-        digits=None if digits is None else int(digits),
-        timezone=str(value("timezone") or default_timezone),
-        q3_m3h=number("q3_m3h"),
-        conversion_kwh_per_m3=number("conversion_kwh_per_m3"),
-    )
+    def add(self, other: EstimateSummary) -> None:
+        """Add up another chunk's or partition's summary."""
+        for name in ("meters", "intervals", "written", "replaced", "volume", "estimated_volume"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.findings.update(other.findings)
 
 
-def run_estimate(
-    conn: psycopg.Connection,
-    *,
-    as_of: pd.Timestamp,
-    meter_ids: list[str] | None = None,
-    settings: Settings | None = None,
-    estimation: EstimationSettings | None = None,
-    validation: ValidationSettings | None = None,
-    chunk_size: int = 200,
-    run_at: pd.Timestamp | None = None,
-    connect_reader: Callable[[], psycopg.Connection] | None = None,
-) -> EstimateSummary:
-    """Estimate every due meter (or ``meter_ids``, from scratch) as of ``as_of``.
+@dataclass(frozen=True)
+class MeterInput:
+    """One meter's estimation input: its reads (``ts, index, quality, received_at``),
+    its run state (``previous_upto``, ``fresh``, ``whole``) and when it came off."""
 
-    Chunks of meters are pipelined: while one chunk is written on ``conn``,
-    the next one is read (on a connection of its own from ``connect_reader``
-    when given, else on ``conn`` beforehand) and computed in a worker thread.
-    """
-    settings = settings or Settings.load()
-    estimation = estimation or EstimationSettings()
-    run_at = run_at or pd.Timestamp.now(tz="UTC")
-    locked = conn.execute("SELECT pg_try_advisory_lock(%s)", (_LOCK_KEY,)).fetchone()
-    if not locked or not locked[0]:
-        raise RuntimeError("another `releve estimate` is running on this store; wait for it")
-    try:
-        reader = connect_reader() if connect_reader else None
-        try:
-            return _run(conn, reader, as_of, meter_ids, settings, estimation, validation,
-                        chunk_size, run_at)  # fmt: skip
-        finally:
-            if reader is not None:
-                reader.close()
-    finally:
-        conn.rollback()
-        conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
-        conn.commit()
+    meter: Meter
+    reads: pd.DataFrame
+    state: dict[str, Any]
+    removed_at: pd.Timestamp | None
 
 
-def _run(
-    conn: psycopg.Connection,
-    reader: psycopg.Connection | None,
-    as_of: pd.Timestamp,
-    meter_ids: list[str] | None,
-    settings: Settings,
-    estimation: EstimationSettings,
-    validation: ValidationSettings | None,
-    chunk_size: int,
-    run_at: pd.Timestamp,
-) -> EstimateSummary:
-    due = fetch_due_meters(conn, as_of=as_of, meter_ids=meter_ids)
-    conn.commit()
-    summary = EstimateSummary()
-    chunks = [due.iloc[i : i + chunk_size] for i in range(0, len(due), chunk_size)]
+@dataclass(frozen=True)
+class MeterResult:
+    """One meter's pure results, ready to write."""
 
-    def work(chunk: pd.DataFrame, inputs: tuple[pd.DataFrame, pd.DataFrame] | None) -> ChunkResult:
-        if inputs is None:
-            assert reader is not None
-            inputs = _fetch_inputs(reader, chunk, as_of)
-        return compute_chunk(*inputs, chunk, as_of=as_of, settings=settings,
-                             estimation=estimation, validation=validation)  # fmt: skip
+    curve: pd.DataFrame  # the whole hourly curve: rollups are recomputed from it
+    timezone: str  # the meter's, of its rollups
+    write_from: pd.Timestamp | None  # None: the meter is rewritten whole
+    fresh: bool
+    findings: pd.DataFrame
+    received_upto: pd.Timestamp
+    last_read: pd.Timestamp | None
 
-    def compute(chunk: pd.DataFrame) -> Future[ChunkResult]:
-        inputs = None
-        if reader is None:
-            inputs = _fetch_inputs(conn, chunk, as_of)
-            conn.commit()
-        return pool.submit(work, chunk, inputs)
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = compute(chunks[0]) if chunks else None
-        for k in range(len(chunks)):
-            assert pending is not None
-            result = pending.result()
-            pending = compute(chunks[k + 1]) if k + 1 < len(chunks) else None
-            with conn.transaction():
-                _write_chunk(conn, result, as_of, run_at, summary)
-    return summary
+class EstimateJob:
+    """Validation, hourly consumption with gaps filled, and calendar rollups."""
+
+    name = "estimate"
+    chunk_size = 200
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def new_summary(self) -> EstimateSummary:
+        return EstimateSummary()
+
+    def fetch_due(
+        self, conn: psycopg.Connection, as_of: pd.Timestamp, partition: Partition,
+        meter_ids: list[str] | None,
+    ) -> pd.DataFrame:  # fmt: skip
+        return fetch_due_meters(conn, as_of=as_of, meter_ids=meter_ids, partition=partition)
+
+    def fetch_inputs(
+        self, conn: psycopg.Connection, due: pd.DataFrame, as_of: pd.Timestamp
+    ) -> Iterator[tuple[str, MeterInput]]:
+        ids = due[METER_ID].tolist()
+        meters = fetch_meter_models(conn, ids, self.settings.meter_defaults)
+        removals = fetch_removals(conn, ids)
+        reads = fetch_estimation_reads(conn, ids, end=as_of)
+        states = due.set_index(METER_ID).to_dict("index")
+        for meter_id, group in reads.groupby(METER_ID, sort=False):
+            key = str(meter_id)
+            yield key, MeterInput(meters[key], group, states[key], removals.get(key))
+
+    def compute(self, item: MeterInput, as_of: pd.Timestamp) -> MeterResult:
+        reads = item.reads
+        # a replaced meter's curve ends when it came off (or at its last read)
+        end = as_of if item.removed_at is None else min(as_of, item.removed_at)
+        result = estimate_meter(
+            reads,
+            item.meter,
+            as_of=max(end, reads[TS].max()),
+            validation=self.settings.validation,
+            settings=self.settings.estimation,
+        )
+        valid = result.validated.valid
+        findings = result.validated.findings
+        return MeterResult(
+            curve=result.hourly,
+            timezone=item.meter.timezone,
+            write_from=_write_from(
+                item.state, reads, self.settings.estimation.profile_lookback_days
+            ),
+            fresh=bool(item.state["fresh"]),
+            findings=findings.assign(**{METER_ID: item.meter.meter_id})
+            if len(findings)
+            else findings,
+            received_upto=reads[RECEIVED_AT].max(),
+            last_read=valid.index.max() if len(valid) else None,
+        )
+
+    def write(
+        self, conn: psycopg.Connection, due: pd.DataFrame, results: dict[str, MeterResult],
+        as_of: pd.Timestamp, run_at: pd.Timestamp, summary: EstimateSummary,
+    ) -> None:  # fmt: skip
+        if not results:
+            return
+        chunk = assemble_chunk(results)
+        counts = upsert_consumption(conn, chunk.hourly, chunk.bounds, run_at=run_at)
+        fresh = chunk.bounds.loc[chunk.bounds["fresh"], METER_ID].tolist()
+        upsert_rollups(conn, chunk.rollups, fresh=fresh, run_at=run_at)
+        upsert_findings(conn, chunk.findings, run_at=run_at)
+        upsert_watermarks(conn, chunk.marks, as_of=as_of, run_at=run_at)
+        summary.add(
+            EstimateSummary(
+                meters=len(chunk.bounds),
+                intervals=chunk.intervals,
+                written=counts.written,
+                replaced=counts.replaced,
+                volume=chunk.volume,
+                estimated_volume=chunk.estimated_volume,
+                findings=Counter(chunk.findings[CODE]),
+            )
+        )
 
 
 @dataclass(frozen=True)
 class ChunkResult:
-    """The pure results of a chunk of meters, ready to write."""
+    """The pure results of a chunk of meters, as the store's writes take them."""
 
     hourly: pd.DataFrame  # HOURLY_COLUMNS, only the hours to write
     rollups: pd.DataFrame  # ROLLUP_COLUMNS
@@ -190,101 +199,41 @@ class ChunkResult:
     estimated_volume: float
 
 
-def _fetch_inputs(
-    conn: psycopg.Connection, chunk: pd.DataFrame, as_of: pd.Timestamp
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    ids = chunk["meter_id"].tolist()
-    meters = fetch_meters(conn, ids)
-    meters["removed_at"] = meters["meter_id"].map(fetch_removals(conn, ids))
-    return fetch_estimation_reads(conn, ids, end=as_of), meters
-
-
-def compute_chunk(
-    reads: pd.DataFrame,
-    meters: pd.DataFrame,
-    due: pd.DataFrame,
-    *,
-    as_of: pd.Timestamp,
-    settings: Settings,
-    estimation: EstimationSettings,
-    validation: ValidationSettings | None,
-) -> ChunkResult:
-    """Estimate a chunk of meters (no I/O): what to write for each."""
-    infos = {row["meter_id"]: meter_info(row, settings.timezone) for _, row in meters.iterrows()}
-    # a replaced meter's curve ends when it came off (or at its last read): nothing is
-    # estimated for it after
-    ends = {
-        row["meter_id"]: min(as_of, row["removed_at"]) if pd.notna(row["removed_at"]) else as_of
-        for _, row in meters.iterrows()
-    }
-    states = due.set_index("meter_id").to_dict("index")
-    curves, findings, ids, zones, starts, bounds, marks = [], [], [], [], [], [], []
-    for meter_id, group in reads.groupby("meter_id", sort=False):
-        info = infos[meter_id]
-        end = max(ends[meter_id], group["ts"].max())
-        result = estimate_meter(group, info, as_of=end, validation=validation,
-                                settings=estimation)  # fmt: skip
-        state = states[meter_id]
-        write_from = _write_from(state, group, estimation)
-        curves.append(result.hourly)
-        ids.append(meter_id)
-        zones.append(info.timezone)
-        starts.append(EVERYTHING if write_from is None else write_from)
-        if not result.validated.findings.empty:
-            findings.append(result.validated.findings.assign(meter_id=meter_id))
-        bounds.append((meter_id, write_from, bool(state["fresh"])))
-        valid = result.validated.valid
-        last_read = valid.index.max() if len(valid) else None
-        marks.append((meter_id, group["received_at"].max(), last_read))
-    if not curves:
-        empty = pd.DataFrame()
-        return ChunkResult(empty, empty, empty, empty, empty, 0, 0.0, 0.0)
+def assemble_chunk(results: dict[str, MeterResult]) -> ChunkResult:
+    """Many meters' results as one frame per table (no I/O): curves concatenated
+    once, rollups computed for all meters of a timezone at once."""
+    ids = list(results)
+    curves = [results[m].curve for m in ids]
     lengths = [len(curve) for curve in curves]
     curve = pd.concat(curves)
-    curve["meter_id"] = np.repeat(np.asarray(ids, dtype=object), lengths)
-    curve["timezone"] = np.repeat(np.asarray(zones, dtype=object), lengths)
-    volume = curve["volume"].to_numpy()
-    estimated = volume * curve["estimated_share"].to_numpy()
+    curve[METER_ID] = np.repeat(np.asarray(ids, dtype=object), lengths)
+    curve["timezone"] = np.repeat(
+        np.asarray([results[m].timezone for m in ids], dtype=object), lengths
+    )
+    starts = [EVERYTHING if results[m].write_from is None else results[m].write_from for m in ids]
     first_hour = np.repeat(pd.DatetimeIndex(starts).as_unit("ns").asi8, lengths)
     to_write = curve[curve.index.as_unit("ns").asi8 >= first_hour]
+    findings = [results[m].findings for m in ids if len(results[m].findings)]
+    volume = curve[VOLUME].to_numpy()
     return ChunkResult(
         hourly=to_write.reset_index()[HOURLY_COLUMNS],
         rollups=_rollups(curve),
         findings=pd.concat(findings) if findings else _NO_FINDINGS,
-        bounds=pd.DataFrame(bounds, columns=["meter_id", "write_from", "fresh"]),
-        marks=pd.DataFrame(marks, columns=["meter_id", "received_upto", "last_read_ts"]),
+        bounds=pd.DataFrame(
+            [(m, results[m].write_from, results[m].fresh) for m in ids],
+            columns=[METER_ID, "write_from", "fresh"],
+        ),
+        marks=pd.DataFrame(
+            [(m, results[m].received_upto, results[m].last_read) for m in ids],
+            columns=[METER_ID, "received_upto", "last_read_ts"],
+        ),
         intervals=len(curve),
         volume=float(volume.sum()),
-        estimated_volume=float(estimated.sum()),
+        estimated_volume=float((volume * curve[ESTIMATED_SHARE].to_numpy()).sum()),
     )
 
 
-def _write_chunk(
-    conn: psycopg.Connection,
-    result: ChunkResult,
-    as_of: pd.Timestamp,
-    run_at: pd.Timestamp,
-    summary: EstimateSummary,
-) -> None:
-    if result.bounds.empty:
-        return
-    counts = upsert_consumption(conn, result.hourly, result.bounds, run_at=run_at)
-    fresh = result.bounds.loc[result.bounds["fresh"], "meter_id"].tolist()
-    upsert_rollups(conn, result.rollups, fresh=fresh, run_at=run_at)
-    upsert_findings(conn, result.findings, run_at=run_at)
-    upsert_watermarks(conn, result.marks, as_of=as_of, run_at=run_at)
-    summary.meters += len(result.bounds)
-    summary.intervals += result.intervals
-    summary.written += counts.written
-    summary.replaced += counts.replaced
-    summary.volume += result.volume
-    summary.estimated_volume += result.estimated_volume
-    summary.findings.update(result.findings["code"])
-
-
-def _write_from(
-    state: dict, reads: pd.DataFrame, estimation: EstimationSettings
-) -> pd.Timestamp | None:
+def _write_from(state: dict, reads: pd.DataFrame, lookback_days: int) -> pd.Timestamp | None:
     """First hour a new run may change: None rewrites the meter whole.
 
     A new read reshapes the gap it closes (from the read before it) and the
@@ -293,15 +242,14 @@ def _write_from(
     """
     if bool(state["fresh"]) or bool(state["whole"]) or pd.isna(state["previous_upto"]):
         return None
-    ts = reads["ts"]
-    new = ts[reads["received_at"] > state["previous_upto"]]
+    ts = reads[TS]
+    new = ts[reads[RECEIVED_AT] > state["previous_upto"]]
     if new.empty:
         return ts.max().floor("h")
     first_new = new.min()
     before = ts[ts < first_new]
     anchor = before.max() if not before.empty else first_new
-    margin = pd.Timedelta(days=estimation.profile_lookback_days + 1)
-    return (anchor - margin).floor("h")
+    return (anchor - pd.Timedelta(days=lookback_days + 1)).floor("h")
 
 
 def _rollups(curves: pd.DataFrame) -> pd.DataFrame:
@@ -309,75 +257,19 @@ def _rollups(curves: pd.DataFrame) -> pd.DataFrame:
     frames = []
     for timezone, group in curves.groupby("timezone", sort=False):
         for resolution in ROLLUPS:
-            frame = resample_curve(group, resolution, str(timezone), by="meter_id")
-            frame = frame.reset_index().assign(resolution=resolution)
-            if "energy_kwh" not in frame:
-                frame["energy_kwh"] = np.nan
-            frames.append(frame[ROLLUP_COLUMNS])
+            frame = resample_curve(group, resolution, str(timezone), by=METER_ID)
+            frames.append(frame.reset_index().assign(resolution=resolution)[ROLLUP_COLUMNS])
     return pd.concat(frames)
 
 
-def fetch_curve(
+def run_estimate(
     conn: psycopg.Connection,
-    meter_id: str,
-    resolution: str,
-    *,
-    start: pd.Timestamp | None = None,
-    end: pd.Timestamp | None = None,
-    settings: Settings | None = None,
-) -> pd.DataFrame:
-    """A meter's stored curve, ``start`` in its local time (PRODUCT.md output contract).
-
-    Columns: start, volume, energy_kwh (gas only), quality, estimated_share, method.
-    """
-    settings = settings or Settings.load()
-    meters = fetch_meters(conn, [meter_id])
-    if meters.empty:
-        raise LookupError(f"meter {meter_id} is unknown; load its readings or meters CSV first")
-    info = meter_info(meters.iloc[0], settings.timezone)
-    if resolution == "hour":
-        curve = fetch_hourly(conn, [meter_id], start, end).rename(columns={"ts": "start"})
-        curve = with_energy(curve, info)
-    else:
-        curve = fetch_rollups(conn, meter_id, resolution, start, end)
-    curve["start"] = curve["start"].dt.tz_convert(info.timezone)
-    columns = [c for c in CURVE_COLUMNS if c != "energy_kwh" or info.kind == "gas"]
-    if "energy_kwh" in columns and "energy_kwh" not in curve:
-        curve["energy_kwh"] = np.nan
-    return curve[columns].reset_index(drop=True)
-
-
-def project_meters(
-    conn: psycopg.Connection,
-    meter_ids: list[str],
     *,
     as_of: pd.Timestamp,
-    year_start: pd.Timestamp,
-    settings: Settings | None = None,
-) -> dict[str, Projection]:
-    """Contract-year projection of each meter from its stored hourly curve."""
-    settings = settings or Settings.load()
-    meters = fetch_meters(conn, meter_ids).set_index("meter_id")
-    hourly = fetch_hourly(conn, meter_ids, year_start - pd.DateOffset(years=1), as_of)
-    projections = {}
-    for meter_id, curve in hourly.groupby("meter_id"):
-        info = meter_info(meters.loc[meter_id], settings.timezone)
-        projections[str(meter_id)] = project_year(
-            curve.set_index("ts"),
-            as_of=as_of,
-            year_start=year_start,
-            price_per_unit=price_per_unit(info, settings),
-            kind=info.kind,
-        )
-    return projections
-
-
-def price_per_unit(info: MeterInfo, settings: Settings) -> float:
-    """Tariff in EUR per unit of the meter's register."""
-    if info.kind == "gas":
-        kwh_per_unit = UNIT_FACTORS["gas"][info.unit]
-        if info.unit in ("m3", "L"):
-            kwh_per_unit *= info.conversion_kwh_per_m3 or 11.0
-        return settings.gas_price_eur_per_kwh * kwh_per_unit
-    factors = UNIT_FACTORS.get(info.kind, UNIT_FACTORS["water"])
-    return settings.water_price_eur_per_m3 * factors.get(info.unit, 1.0)
+    settings: Settings,
+    meter_ids: list[str] | None = None,
+    partition: Partition = ALL_METERS,
+    run_at: pd.Timestamp | None = None,
+) -> RunReport:
+    """Estimate the due meters of ``partition`` (or ``meter_ids``, from scratch) on ``conn``."""
+    return run_on(conn, EstimateJob(settings), partition, as_of, meter_ids=meter_ids, run_at=run_at)

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core.columns import METER_ID
+
 # Share of a household's daily water use in each local hour (sums to 1).
 WATER_DAY_SHAPE = np.array(
     [1, 0.5, 0.3, 0.3, 0.5, 1.5, 5, 9, 8, 6, 5, 5, 6, 5, 4, 4, 5, 6, 8, 9, 8, 6, 4, 2], dtype=float
@@ -27,7 +29,7 @@ METERS = pd.DataFrame(
         ("G-2002", "gas", "m3", 6, "A-2", "C-5", "S-3", "Europe/Paris", "", "", 10.9),
     ],
     columns=[
-        "meter_id",
+        METER_ID,
         "kind",
         "unit",
         "digits",
@@ -67,14 +69,14 @@ def sample_readings(*, start: str = "2026-01-01", days: int = 28, seed: int = 7)
         unit = "L" if meter == "W-1003" else "m3"
         index = np.round(index_l, 0) if unit == "L" else np.round(index_l / 1000, 3)
         frames.append(
-            pd.DataFrame({"meter_id": meter, "timestamp": hours, "index": index, "unit": unit})
+            pd.DataFrame({METER_ID: meter, "timestamp": hours, "index": index, "unit": unit})
         )
     days_index = pd.date_range(start, periods=days, freq="D", tz=tz)
     for meter, kwh_per_day in (("G-2001", 60.0), ("G-2002", 35.0)):
         m3 = kwh_per_day / 11 * rng.gamma(8.0, 1 / 8, days)
         index = np.round(5000 * rng.random() + np.cumsum(m3), 2)
         frames.append(
-            pd.DataFrame({"meter_id": meter, "timestamp": days_index, "index": index, "unit": "m3"})
+            pd.DataFrame({METER_ID: meter, "timestamp": days_index, "index": index, "unit": "m3"})
         )
     readings = pd.concat(frames, ignore_index=True)
     readings["timestamp"] = readings["timestamp"].map(lambda t: t.isoformat())

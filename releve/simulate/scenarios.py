@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from detect.episode import ANOMALY_TYPES
+from core import AnomalyType
+from core.columns import METER_ID, TS
 
 CADENCES = {"1h": pd.Timedelta(hours=1), "12h": pd.Timedelta(hours=12), "1d": pd.Timedelta(days=1)}
 LEAK_RATES_LPH = (2.0, 5.0, 10.0, 20.0, 50.0)
@@ -27,7 +28,7 @@ BURST_RATES_LPH = (400.0, 800.0, 1500.0)
 HISTORY_DAYS = 35  # of normal use before a meter's first anomaly, at least
 SPACING_DAYS = 50  # between the anomalies of one meter
 TYPICAL_WEEKS = 4  # of use before an over-consumption, giving the home's usual hours
-ANOMALY_CYCLE = ANOMALY_TYPES  # injected in this order, meter after meter
+ANOMALY_CYCLE = tuple(AnomalyType)  # injected in this order, meter after meter
 
 
 @dataclass(frozen=True)
@@ -306,7 +307,7 @@ def apply_injections(
         events += more
         parameters = {**injection.parameters, "resolution_l": resolution_l}
         labels.append(Label(meter_id, injection.type, injection.start, injection.end, parameters))
-    frame = pd.DataFrame(events, columns=["ts", "code", "raw"]).assign(meter_id=meter_id)
+    frame = pd.DataFrame(events, columns=[TS, "code", "raw"]).assign(meter_id=meter_id)
     return register, frame, labels
 
 
@@ -356,7 +357,7 @@ def _synthetic_meter(rng, k, hours, cadence, tz, inject_anomalies):
             plan = [p for p in plan if p.type not in ("burst",)]
     register, events, labels = apply_injections(meter_id, register, plan, resolution, cumulative)
     register = quantize(register, resolution)
-    meter = {"meter_id": meter_id, "kind": kind, "unit": "m3", "digits": 8, "timezone": tz,
+    meter = {METER_ID: meter_id, "kind": kind, "unit": "m3", "digits": 8, "timezone": tz,
              "q3_m3h": 2.5 if kind == "water" else None, "resolution_l": resolution}  # fmt: skip
     return meter, register, events, labels
 
@@ -366,8 +367,8 @@ def _combine(parts) -> Scenario:
     frames = [
         pd.DataFrame(
             {
-                "meter_id": m["meter_id"],
-                "ts": reg.index,
+                METER_ID: m[METER_ID],
+                TS: reg.index,
                 "index": reg.to_numpy() / 1000.0,
                 "unit": "m3",
                 "quality": "actual",
@@ -381,7 +382,7 @@ def _combine(parts) -> Scenario:
         readings=pd.concat(frames, ignore_index=True),
         events=pd.concat(events, ignore_index=True)
         if events
-        else pd.DataFrame(columns=["ts", "code", "raw", "meter_id"]),
+        else pd.DataFrame(columns=[TS, "code", "raw", METER_ID]),
         labels=[label for p in parts for label in p[3]],
     )
 
@@ -396,14 +397,14 @@ def read_daiad(path: str | Path, timezone: str = DAIAD_TIMEZONE) -> dict[str, pd
     """The DAIAD trial file as one register per household [L], indexed by UTC time
     (its local times are read in ``timezone``; ambiguous and missing DST hours dropped)."""
     with gzip.open(path, "rt", encoding="utf-8") as handle:
-        frame = pd.read_csv(handle, sep=";", names=["meter", "ts", "index", "diff"], header=0)
-    ts = pd.to_datetime(frame["ts"], format="%d/%m/%Y %H:%M:%S")
-    frame["ts"] = ts.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
-    frame = frame.dropna(subset=["ts"])
-    frame["ts"] = frame["ts"].dt.tz_convert("UTC")
+        frame = pd.read_csv(handle, sep=";", names=["meter", TS, "index", "diff"], header=0)
+    ts = pd.to_datetime(frame[TS], format="%d/%m/%Y %H:%M:%S")
+    frame[TS] = ts.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
+    frame = frame.dropna(subset=[TS])
+    frame[TS] = frame[TS].dt.tz_convert("UTC")
     out = {}
     for k, (_, group) in enumerate(sorted(frame.groupby("meter"), key=lambda g: g[0])):
-        series = group.set_index("ts")["index"].astype(float).sort_index()
+        series = group.set_index(TS)["index"].astype(float).sort_index()
         out[f"DAIAD{k:03d}"] = series[~series.index.duplicated(keep="last")]
     return out
 
@@ -442,7 +443,7 @@ def inject_on_background(
         register, events, labels = apply_injections(
             meter_id, register, plan, resolution, background
         )
-        meter = {"meter_id": meter_id, "kind": "water", "unit": "m3", "digits": 8, "timezone": tz,
+        meter = {METER_ID: meter_id, "kind": "water", "unit": "m3", "digits": 8, "timezone": tz,
                  "q3_m3h": None, "resolution_l": resolution}  # fmt: skip
         parts.append((meter, quantize(register, resolution), events, labels))
     return _combine(parts)
@@ -460,17 +461,15 @@ def write_scenario(scenario: Scenario, out: Path) -> dict[str, Path]:
         name: out / name for name in ("readings.csv", "meters.csv", "events.csv", "labels.json")
     }
     readings = scenario.readings.assign(
-        timestamp=scenario.readings["ts"].map(lambda t: t.isoformat())
+        timestamp=scenario.readings[TS].map(lambda t: t.isoformat())
     )
-    readings[["meter_id", "timestamp", "index", "unit", "quality"]].to_csv(
+    readings[[METER_ID, "timestamp", "index", "unit", "quality"]].to_csv(
         paths["readings.csv"], index=False, float_format="%.4f"
     )
-    columns = ["meter_id", "kind", "unit", "digits", "timezone", "q3_m3h"]
+    columns = [METER_ID, "kind", "unit", "digits", "timezone", "q3_m3h"]
     scenario.meters[columns].to_csv(paths["meters.csv"], index=False)
-    events = scenario.events.assign(ts=scenario.events["ts"].map(lambda t: t.isoformat()))
-    events.reindex(columns=["meter_id", "ts", "code", "raw"]).to_csv(
-        paths["events.csv"], index=False
-    )
+    events = scenario.events.assign(ts=scenario.events[TS].map(lambda t: t.isoformat()))
+    events.reindex(columns=[METER_ID, TS, "code", "raw"]).to_csv(paths["events.csv"], index=False)
     text = json.dumps([label.to_json() for label in scenario.labels], indent=1)
     paths["labels.json"].write_text(text, encoding="utf-8")
     return paths
@@ -478,8 +477,8 @@ def write_scenario(scenario: Scenario, out: Path) -> dict[str, Path]:
 
 def iter_meters(scenario: Scenario) -> Iterator[tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]]:
     """Each meter's row, its reads (indexed by ts) and its events."""
-    reads = dict(tuple(scenario.readings.groupby("meter_id")))
-    events = dict(tuple(scenario.events.groupby("meter_id"))) if not scenario.events.empty else {}
+    reads = dict(tuple(scenario.readings.groupby(METER_ID)))
+    events = dict(tuple(scenario.events.groupby(METER_ID))) if not scenario.events.empty else {}
     for row in scenario.meters.to_dict("records"):
-        frame = reads.get(row["meter_id"], scenario.readings.iloc[:0]).set_index("ts")
-        yield row, frame, events.get(row["meter_id"], scenario.events.iloc[:0])
+        frame = reads.get(row[METER_ID], scenario.readings.iloc[:0]).set_index(TS)
+        yield row, frame, events.get(row[METER_ID], scenario.events.iloc[:0])

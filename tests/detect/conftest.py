@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core import Tariff
+
 START = pd.Timestamp("2026-01-05", tz="UTC")
 
 
@@ -42,3 +44,7 @@ def add(hourly: pd.Series, start_day: float, hours: float, rate_lph: float) -> p
 def household() -> pd.Series:
     """60 days of household use [L per hour]."""
     return household_hourly(60)
+
+
+# The prices of the installation defaults, for tests that check costs.
+TARIFF = Tariff(water_eur_per_m3=4.3, gas_eur_per_kwh=0.12)

@@ -3,8 +3,9 @@
 import numpy as np
 import pandas as pd
 
-from detect import DetectSettings, Meter, detect_all
-from tests.detect.conftest import START, add, reads_from
+from core import Meter
+from detect import DetectSettings, detect_all
+from tests.detect.conftest import START, TARIFF, add, reads_from
 
 
 def test_a_leak_explains_its_overconsumption(household):
@@ -29,7 +30,7 @@ def test_every_type_on_one_meter(household):
     ]
     events = pd.DataFrame({"ts": [START + pd.Timedelta(days=10)], "code": ["DRY"], "raw": ["DRY"]})
     episodes = detect_all(
-        reads, meter=Meter("M1"), as_of=START + pd.Timedelta(days=60), events=events
+        reads, meter=Meter("M1"), as_of=START + pd.Timedelta(days=60), events=events, tariff=TARIFF
     )
     assert {e.type for e in episodes} == {"burst", "continuous_flow", "no_data", "meter_alarm"}
     assert all(e.meter_id == "M1" for e in episodes)

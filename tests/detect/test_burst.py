@@ -4,8 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from detect import BurstSettings, Meter, detect_burst
-from tests.detect.conftest import START, add, household_hourly, reads_from
+from core import Meter
+from detect import BurstSettings, detect_burst
+from tests.detect.conftest import START, TARIFF, add, household_hourly, reads_from
 
 METER = Meter("M1")
 AS_OF = START + pd.Timedelta(days=60)
@@ -21,7 +22,9 @@ AS_OF = START + pd.Timedelta(days=60)
 )
 def test_fires_on_a_burst(household, rate, hours, every):
     hourly = add(household, 40.5, hours, rate)
-    episodes = detect_burst(reads_from(hourly, every=every), meter=METER, as_of=AS_OF)
+    episodes = detect_burst(
+        reads_from(hourly, every=every), meter=METER, as_of=AS_OF, tariff=TARIFF
+    )
     assert len(episodes) == 1
     burst = episodes[0]
     burst_start = START + pd.Timedelta(days=40.5)

@@ -4,9 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from detect import ContinuousFlowSettings, Meter, Tariff, detect_continuous_flow
+from core import Meter, Tariff
+from detect import ContinuousFlowSettings, detect_continuous_flow
 from detect.flows import span_flow_values
-from tests.detect.conftest import START, add, household_hourly, reads_from
+from tests.detect.conftest import START, TARIFF, add, household_hourly, reads_from
 
 METER = Meter("M1", unit="m3")
 
@@ -14,7 +15,7 @@ METER = Meter("M1", unit="m3")
 def leak_episodes(hourly, *, every="1h", resolution_l=1.0, days=60):
     reads = reads_from(hourly, every=every, resolution_l=resolution_l)
     as_of = START + pd.Timedelta(days=days)
-    return detect_continuous_flow(reads, meter=METER, as_of=as_of)
+    return detect_continuous_flow(reads, meter=METER, as_of=as_of, tariff=TARIFF)
 
 
 @pytest.mark.parametrize(
@@ -55,7 +56,7 @@ def test_hourly_leak_rate_and_cost_in_evidence(household):
 def test_cost_follows_the_tariff(household):
     reads = reads_from(add(household, 40, 20 * 24, 10.0))
     leak = detect_continuous_flow(
-        reads, meter=METER, as_of=START + pd.Timedelta(days=60), tariff=Tariff(2.0)
+        reads, meter=METER, as_of=START + pd.Timedelta(days=60), tariff=Tariff(2.0, 0.12)
     )[0]
     assert leak.estimated_volume_m3 is not None
     assert leak.estimated_cost_eur == pytest.approx(leak.estimated_volume_m3 * 2.0, abs=0.01)

@@ -5,8 +5,8 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from detect import Episode
-from detect.lifecycle import Alert, LifecycleSettings, plan_alerts
+from core import Alert, Episode
+from detect.lifecycle import LifecycleSettings, plan_alerts
 
 T0 = pd.Timestamp("2026-03-01", tz="UTC")
 

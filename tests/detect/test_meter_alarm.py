@@ -2,7 +2,8 @@
 
 import pandas as pd
 
-from detect import Meter, detect_meter_alarm
+from core import Meter
+from detect import detect_meter_alarm
 from tests.detect.conftest import START
 
 METER = Meter("M1")

@@ -3,7 +3,8 @@
 import pandas as pd
 import pytest
 
-from detect import Meter, detect_no_data
+from core import Meter
+from detect import detect_no_data
 from tests.detect.conftest import START, reads_from
 
 METER = Meter("M1")

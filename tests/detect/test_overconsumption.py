@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from detect import Meter, detect_overconsumption
+from core import Meter
+from detect import detect_overconsumption
 from tests.detect.conftest import START, household_hourly, reads_from
 
 METER = Meter("M1", timezone="UTC")

@@ -3,7 +3,8 @@
 import pandas as pd
 import pytest
 
-from detect import Meter, detect_reverse_flow
+from core import Meter
+from detect import detect_reverse_flow
 from tests.detect.conftest import START, add, reads_from
 
 METER = Meter("M1")

@@ -3,7 +3,8 @@
 import pandas as pd
 import pytest
 
-from detect import Meter, detect_zero_consumption
+from core import Meter
+from detect import detect_zero_consumption
 from tests.detect.conftest import START, household_hourly, reads_from
 
 METER = Meter("M1", timezone="UTC")

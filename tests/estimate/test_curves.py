@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core import Meter, MeterKind, UnitError
 from estimate import add_energy, estimate_hourly, resample_curve, validate_reads
 
 TZ = "Europe/Paris"
@@ -85,12 +86,8 @@ def test_unknown_resolution_is_refused():
     ],
 )
 def test_gas_energy(unit, factor, expected):
-    curve = add_energy(
-        hourly_curve("2026-05-04", 1, volume=2.0),
-        kind="gas",
-        unit=unit,
-        conversion_kwh_per_m3=factor,
-    )
+    meter = Meter("G", kind=MeterKind.GAS, unit=unit, conversion_kwh_per_m3=factor)
+    curve = add_energy(hourly_curve("2026-05-04", 1, volume=2.0), meter)
     assert curve["energy_kwh"].iloc[0] == pytest.approx(expected)
     daily = resample_curve(curve, "day", TZ)
     assert daily["energy_kwh"].iloc[0] == pytest.approx(24 * expected)
@@ -98,9 +95,9 @@ def test_gas_energy(unit, factor, expected):
 
 def test_gas_volume_without_conversion_is_refused_and_water_has_no_energy():
     curve = hourly_curve("2026-05-04", 1)
-    with pytest.raises(ValueError, match="conversion_kwh_per_m3"):
-        add_energy(curve, kind="gas", unit="m3", conversion_kwh_per_m3=None)
-    assert "energy_kwh" not in add_energy(curve, kind="water", unit="L", conversion_kwh_per_m3=None)
+    with pytest.raises(UnitError, match="conversion_kwh_per_m3"):
+        add_energy(curve, Meter("G", kind=MeterKind.GAS, unit="m3"))
+    assert "energy_kwh" not in add_energy(curve, Meter("W", unit="L"))
 
 
 def test_a_gap_day_in_the_curve_tells_real_from_estimated():

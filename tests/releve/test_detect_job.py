@@ -11,9 +11,11 @@ import pandas as pd
 import psycopg
 import pytest
 
+from core.partition import ALL_METERS
 from ingest.load import store_readings
 from releve.config import Settings
-from releve.jobs.detect import detect_meters, read_chunk, run_detect
+from releve.jobs.detect import DetectJob, run_detect
+from releve.jobs.runner import run_job
 from store.alerts import fetch_alert_events, fetch_alerts
 from store.meters import upsert_meters
 
@@ -61,7 +63,7 @@ def day(d: float) -> pd.Timestamp:
 
 
 def detect(conn: psycopg.Connection, d: float):
-    summary = run_detect(conn, as_of=day(d), settings=SETTINGS, run_at=day(d))
+    summary = run_detect(conn, as_of=day(d), settings=SETTINGS, run_at=day(d)).summary
     leaks = [a for a in fetch_alerts(conn) if a.type == "continuous_flow"]
     return summary, leaks
 
@@ -139,19 +141,23 @@ def test_commands(releve_env: dict[str, str], conn: psycopg.Connection) -> None:
     assert missing.returncode == 1 and "does not exist" in missing.stderr
 
 
-def test_a_process_pool_over_chunks_finds_what_one_process_finds(conn: psycopg.Connection) -> None:
+def test_partitions_on_two_processes_find_what_one_process_finds(
+    conn: psycopg.Connection, db_url: str
+) -> None:
     load(conn)
     others = pd.concat([household_reads(seed=7).assign(meter_id=m) for m in ("W-2", "W-3", "W-4")])
     store_readings(conn, others, REJECTS, source="test", location="test")
     as_of = day(26)
-    jobs, marks = read_chunk(conn, ["W-1", "W-2", "W-3", "W-4"], as_of, SETTINGS)
+    job = DetectJob(SETTINGS)
+    inputs = list(job.fetch_inputs(conn, job.fetch_due(conn, as_of, ALL_METERS, None), as_of))
     conn.commit()
-    assert sorted(marks["meter_id"]) == ["W-1", "W-2", "W-3", "W-4"]
-    expected = {(e.meter_id, e.type, e.start) for e in detect_meters(jobs, as_of, None)}
-    summary = run_detect(
-        conn, as_of=as_of, settings=SETTINGS, run_at=as_of, chunk_size=3, workers=2
-    )
-    assert summary.meters == 4
+    assert sorted(meter_id for meter_id, _ in inputs) == ["W-1", "W-2", "W-3", "W-4"]
+    expected = {
+        (e.meter_id, e.type, e.start) for _, item in inputs for e in job.compute(item, as_of)[1]
+    }
+    settings = Settings(database_url=db_url, timezone="Europe/Paris")
+    report = run_job("detect", settings, as_of, workers=2, run_at=as_of)
+    assert report.partitions == 2 and report.summary.meters == 4 and not report.failures
     alerts = fetch_alerts(conn)
     assert {(a.meter_id, a.type, a.start) for a in alerts} == expected
     assert {a.meter_id for a in alerts if a.type == "continuous_flow"} == {
@@ -160,7 +166,7 @@ def test_a_process_pool_over_chunks_finds_what_one_process_finds(conn: psycopg.C
         "W-3",
         "W-4",
     }
-    run_detect(conn, as_of=as_of, settings=SETTINGS, run_at=as_of, chunk_size=3, workers=2)
+    run_job("detect", settings, as_of, workers=2, run_at=as_of)
     assert fetch_alerts(conn) == alerts
 
 

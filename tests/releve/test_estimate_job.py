@@ -12,15 +12,24 @@ import pandas as pd
 import psycopg
 import pytest
 
+from estimate import project_meters
 from ingest.load import store_readings
 from releve.config import Settings
-from releve.jobs.estimate import fetch_curve, meter_info, project_meters, run_estimate
+from releve.jobs.estimate import EstimateSummary, run_estimate
 from store.consumption import fetch_findings, fetch_hourly
-from store.meters import upsert_meters
+from store.curves import fetch_curve
+from store.meters import fetch_meter_models, upsert_meters
 
 pytestmark = pytest.mark.integration
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 SETTINGS = Settings(timezone="Europe/Paris")
+
+
+def estimated(conn: psycopg.Connection, **kwargs) -> EstimateSummary:
+    """What a run of the estimation job on ``conn`` did."""
+    return run_estimate(conn, **kwargs).summary
+
+
 AS_OF = pd.Timestamp("2026-02-22", tz="UTC")
 REJECTS = pd.DataFrame(columns=["location", "raw", "reason", "reason_code"])
 
@@ -80,7 +89,7 @@ def test_late_read_replaces_estimates_keeps_history_and_reruns_change_nothing(
     glitch = readings("W-1", ts[~gap], index[~gap])
     glitch.loc[glitch.index[30], "index"] += 248_000
     store(conn, glitch)
-    first = run_estimate(conn, as_of=AS_OF, settings=SETTINGS, run_at=AS_OF)
+    first = estimated(conn, as_of=AS_OF, settings=SETTINGS, run_at=AS_OF)
     assert first.meters == 1
     assert first.findings["glitch"] == 1
     hourly = fetch_hourly(conn, ["W-1"]).set_index("ts")
@@ -91,13 +100,13 @@ def test_late_read_replaces_estimates_keeps_history_and_reruns_change_nothing(
         index[ts == "2026-02-12 05:00Z"][0] - index[ts == "2026-02-10 05:00Z"][0]
     )
 
-    rerun = run_estimate(conn, as_of=AS_OF, settings=SETTINGS, run_at=AS_OF)
+    rerun = estimated(conn, as_of=AS_OF, settings=SETTINGS, run_at=AS_OF)
     assert rerun.meters == 0
 
     late = ts == "2026-02-11 05:00Z"
     store(conn, readings("W-1", ts[late], index[late]))
     later = AS_OF + pd.Timedelta(hours=1)
-    second = run_estimate(conn, as_of=AS_OF, settings=SETTINGS, run_at=later)
+    second = estimated(conn, as_of=AS_OF, settings=SETTINGS, run_at=later)
     assert second.meters == 1
     assert second.replaced > 0
     after = fetch_hourly(conn, ["W-1"]).set_index("ts").loc[window, "volume"]
@@ -113,7 +122,7 @@ def test_late_read_replaces_estimates_keeps_history_and_reruns_change_nothing(
     assert history[1] <= pd.Timestamp("2026-02-12 05:00Z")
     assert fetch_findings(conn, ["W-1"])["code"].tolist() == ["glitch"]
 
-    again = run_estimate(conn, as_of=AS_OF, meter_ids=["W-1"], settings=SETTINGS, run_at=later)
+    again = estimated(conn, as_of=AS_OF, meter_ids=["W-1"], settings=SETTINGS, run_at=later)
     assert (again.written, again.replaced) == (0, 0)
 
 
@@ -124,7 +133,7 @@ def test_a_replaced_meter_is_estimated_up_to_when_it_came_off(conn: psycopg.Conn
     register_meter(conn, "W-NEW", replaces="W-OLD", installed_at=swap)
     store(conn, readings("W-OLD", ts[ts <= swap], index[ts <= swap]))
     store(conn, readings("W-NEW", ts[ts > swap], index[ts > swap] - index[ts == swap][0]))
-    run_estimate(conn, as_of=AS_OF, settings=SETTINGS, run_at=AS_OF)
+    estimated(conn, as_of=AS_OF, settings=SETTINGS, run_at=AS_OF)
     hourly = fetch_hourly(conn, ["W-OLD", "W-NEW"])
     old = hourly[hourly["meter_id"] == "W-OLD"]
     new = hourly[hourly["meter_id"] == "W-NEW"]
@@ -137,31 +146,24 @@ def test_a_replaced_meter_is_estimated_up_to_when_it_came_off(conn: psycopg.Conn
     ), "the two registers together account for the site's consumption"
 
 
-def test_only_meters_with_new_reads_or_an_old_open_tail_are_due(
-    conn: psycopg.Connection, db_url: str
-) -> None:
+def test_only_meters_with_new_reads_or_an_old_open_tail_are_due(conn: psycopg.Connection) -> None:
     for meter_id in ("W-1", "W-2"):
         register_meter(conn, meter_id)
     ts, index = household(days=10)
     store(conn, readings("W-1", ts[:-24], index[:-24]))
     store(conn, readings("W-2", ts[:-24], index[:-24]))
     end = ts[-1]
-    assert run_estimate(conn, as_of=end, settings=SETTINGS).meters == 2
+    assert estimated(conn, as_of=end, settings=SETTINGS).meters == 2
     store(conn, readings("W-2", ts[-24:], index[-24:]))
-    second = run_estimate(
-        conn,
-        as_of=end,
-        settings=SETTINGS,
-        connect_reader=lambda: psycopg.connect(db_url, autocommit=True),
-    )
+    second = estimated(conn, as_of=end, settings=SETTINGS)
     assert second.meters == 1
     tail = fetch_hourly(conn, ["W-1"]).set_index("ts").loc[ts[-25] :]
     assert (tail["method"] == "prospective_like_day").all()
     later = end + pd.Timedelta(days=2)
-    third = run_estimate(conn, as_of=later, settings=SETTINGS)
+    third = estimated(conn, as_of=later, settings=SETTINGS)
     assert third.meters == 2  # both have an open tail older than a day
     assert fetch_hourly(conn, ["W-1"])["ts"].max() == later - pd.Timedelta(hours=1)
-    forced = run_estimate(conn, as_of=later, meter_ids=["W-1"], settings=SETTINGS)
+    forced = estimated(conn, as_of=later, meter_ids=["W-1"], settings=SETTINGS)
     assert (forced.meters, forced.written) == (1, 0)
 
 
@@ -169,33 +171,27 @@ def test_curve_rollups_and_projection(conn: psycopg.Connection) -> None:
     register_meter(conn, "W-1")
     ts, index = household()
     store(conn, readings("W-1", ts, index))
-    run_estimate(conn, as_of=AS_OF + pd.Timedelta(days=1), settings=SETTINGS)
-    daily = fetch_curve(conn, "W-1", "day", settings=SETTINGS)
+    estimated(conn, as_of=AS_OF + pd.Timedelta(days=1), settings=SETTINGS)
+    meters = fetch_meter_models(conn, ["W-1"], SETTINGS.meter_defaults)
+    daily = fetch_curve(conn, meters["W-1"], "day")
     assert list(daily.columns) == ["start", "volume", "quality", "estimated_share", "method"]
     assert str(daily["start"].dt.tz) == "Europe/Paris"
     assert daily["volume"].sum() == pytest.approx(fetch_hourly(conn, ["W-1"])["volume"].sum())
     assert daily["quality"].iloc[-1] == "estimated"
     assert daily["method"].iloc[-1] == "prospective_like_day"
-    feb = fetch_curve(conn, "W-1", "month", settings=SETTINGS)
+    feb = fetch_curve(conn, meters["W-1"], "month")
     assert len(feb) == 1
-    projection = project_meters(
-        conn, ["W-1"], as_of=AS_OF, year_start=pd.Timestamp("2026-01-01", tz="Europe/Paris"),
-        settings=SETTINGS,
-    )["W-1"]  # fmt: skip
+    year_start = pd.Timestamp("2026-01-01", tz="Europe/Paris")
+    hourly = fetch_hourly(conn, ["W-1"], year_start - pd.DateOffset(years=1), AS_OF)
+    projections, refused = project_meters(
+        hourly, meters, as_of=AS_OF, year_start=year_start, tariff=SETTINGS.tariff
+    )
+    assert refused == {}
+    projection = projections["W-1"]
     assert projection.total > projection.consumed > 0
     assert projection.monthly_instalment_eur == pytest.approx(
         projection.total * 0.001 * SETTINGS.water_price_eur_per_m3 / 12
     )
-
-
-def test_meter_info_reads_sparse_meter_rows() -> None:
-    rows = pd.DataFrame(
-        [("W", "water", "L", 8, "UTC", 2.5), ("U", None, "m3", None, None, None)],
-        columns=["meter_id", "kind", "unit", "digits", "timezone", "q3_m3h"],
-    )
-    known, unknown = (meter_info(row, "Europe/Paris") for _, row in rows.iterrows())
-    assert (known.digits, known.max_rate_per_h, known.timezone) == (8, 2500.0, "UTC")
-    assert (unknown.kind, unknown.digits, unknown.timezone) == ("water", None, "Europe/Paris")
 
 
 def releve(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

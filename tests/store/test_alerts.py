@@ -9,7 +9,7 @@ import pandas as pd
 import psycopg
 import pytest
 
-from detect import Episode
+from core import Episode
 from detect.lifecycle import plan_alerts
 from ingest.load import store_readings
 from store.alerts import (

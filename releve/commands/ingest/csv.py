@@ -8,11 +8,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import store
 from ingest.csv_load import FileOutcome, load_csv_file
 from ingest.readings_csv import TARGETS, ReadingsCsvOptions
 from ingest.units import normalize_unit
 from releve.config import Settings
+from releve.connect import open_store
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         source=args.source,
     )
     outcomes = []
-    with store.connect(settings) as conn, store.connect(settings) as extra_writer:
+    with open_store(settings) as conn, open_store(settings) as extra_writer:
         for path in args.files:
             progress = _progress_printer(path) if sys.stderr.isatty() else None
             outcome = load_csv_file(

@@ -8,6 +8,7 @@ import sys
 from ingest.mqtt import IngestSettings, run_service
 from ingest.mqtt.settings import DEFAULT_TOPICS
 from releve.config import Settings
+from releve.connect import store_url
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -76,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         values["topics"] = dict(_topic(spec) for spec in args.topic)
     settings = IngestSettings.model_validate({k: v for k, v in values.items() if v is not None})
     try:
-        totals = run_service(settings, handle_signals=True)
+        totals = run_service(settings, database_url=store_url(app), handle_signals=True)
     except (RuntimeError, ConnectionError) as exc:
         print(
             f"releve ingest mqtt: {exc}; unacknowledged messages stay with the broker",
