@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test check bench clean
+.PHONY: demo test lint check bench bench-smoke clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,11 +19,13 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-check: $(STAMP)
+# The one quality command: lint, format, types, then the tests.
+lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+check: lint test
 
 # Each benchmark also runs alone: see bench/README.md. DATA is the DAIAD file.
 DATA ?= ../shared/data/daiad_swm_trialA.csv.gz
@@ -32,6 +34,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest_mqtt.py
 	$(BIN)/python bench/estimate.py $(DATA)
 	$(BIN)/python bench/detect_eval.py $(DATA)
+
+# Every benchmark on tiny sizes, in seconds: proves each one still runs (CI).
+bench-smoke: $(STAMP)
+	PYTHON=$(BIN)/python bash bench/smoke.sh
 
 clean:
 	rm -rf $(VENV) .releve .pytest_cache .mypy_cache .ruff_cache

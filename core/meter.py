@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from core.codes import MeterKind
+from core.columns import KIND, METER_ID, UNIT
 from core.exceptions import UnitError
 from core.units import LITRES_PER_M3, UNIT_SCALE, UNITS, VOLUME_UNITS
 
@@ -70,15 +71,15 @@ class Meter:
             item = record.get(name)
             return None if item is None or pd.isna(item) else item
 
-        kind = MeterKind(value("kind") or MeterKind.WATER)
+        kind = MeterKind(value(KIND) or MeterKind.WATER)
         conversion = value("conversion_kwh_per_m3")
         if conversion is None and kind == MeterKind.GAS:
             conversion = defaults.gas_conversion_kwh_per_m3
         digits, q3 = value("digits"), value("q3_m3h")
         return cls(
-            meter_id=str(record["meter_id"]),
+            meter_id=str(record[METER_ID]),
             kind=kind,
-            unit=str(record["unit"]),
+            unit=str(record[UNIT]),
             digits=None if digits is None else int(digits),
             timezone=str(value("timezone") or defaults.timezone),
             q3_m3h=None if q3 is None else float(q3),

@@ -35,73 +35,54 @@ class BurstSettings(BaseModel):
 
     min_duration_h: float = Field(
         default=2.0,
-        description="Time the flow must stay high [h] (1 h doubled false alerts on real data)",
+        description="Time the flow must stay high [h]",
     )
     longer_holds_h: tuple[float, ...] = Field(
         default=(4.0,),
-        description="Longer durations [h], each judged against the meter's usual peak held "
-        "that long: a home whose highest 2 h is a 300 L/h watering seldom holds 150 L/h "
-        "for 4 h (seeds 1-7 hourly: recall 0.941 -> 0.960, false bursts 23 -> 26; "
-        "adding 3 h and 6 h: 0.966, 31)",
+        description="Longer durations, each judged against the meter's usual peak held that long [h]",
     )
     read_drift_h: float = Field(
         default=0.02,
-        description="A burst may fall this much short of its duration [h]: hourly reads "
-        "drift by seconds, and a 2 h burst read 1 s early each hour showed 1.9997 h "
-        "(seeds 1-7 hourly: 6 more bursts found, 9 more false)",
+        description="How much shorter than its duration a burst may be, as reads drift [h]",
     )
     q3_fraction: float = Field(default=0.1, description="Fraction of Q3 that counts as a burst")
     min_flow_lph: float = Field(default=300.0, description="Lowest flow ever called a burst [L/h]")
     max_cadence_h: float = Field(
         default=13.0,
-        description="Meters read less often are not checked [h]: a daily read cannot tell a "
-        "burst from a busy day (3.8 false alerts per 100 meter-months on real data)",
+        description="Meters read less often than this are not checked [h]",
     )
     no_history_flow_lph: float = Field(
         default=1000.0, description="Burst flow before there is history, when Q3 is unknown [L/h]"
     )
     history_days: int = Field(
         default=90,
-        description="History giving the meter's usual peak [d] (a season: 30 d forgot a "
-        "home's hoses within the month; hourly precision 0.85 and 1.02 false alerts per "
-        "100 meter-months with 30 d, 0.95 and 0.65 with 90 d)",
+        description="History giving the meter's usual peak [d]",
     )
     history_min_days: int = Field(
         default=7, description="History needed before the usual peak counts [d]"
     )
     history_quantile: float = Field(
         default=1.0,
-        description="Quantile of the past held flows taken as the usual peak (the highest: "
-        "flows held for the minimum duration are few, and their 0.995 quantile an "
-        "ordinary evening; hourly precision 0.60 with 0.995, 0.95 with 1)",
+        description="Quantile of the past held flows taken as the usual peak [0-1]",
     )
     history_factor: float = Field(
         default=2.5, description="Multiple of the usual peak that is a burst"
     )
     still_days: float = Field(
         default=2.0,
-        description="A register still this long may be stale [d]: its next volume, when "
-        "read over more than ``coarse_interval_h``, may have built up over the stillness "
-        "(on twice-daily reads most false alerts were such catch-ups after 5-6 still days; "
-        "0.78 -> 0.16 per 100 meter-months, same recall). Hourly reads show how long a "
-        "flow lasts: a 1500 L/h burst after a still weekend lost its first hour",
+        description="A register still this long may be stale, and its next volume a catch-up [d]",
     )
     catch_up_factor: float = Field(
         default=2.0,
-        description="Multiple of the home's usual flow over the stillness taken out of the "
-        "volume after it (a home coming back uses more than an ordinary day)",
+        description="Multiple of the home's usual flow over the stillness taken out of the volume after it",
     )
     edge_share: float = Field(
         default=0.4,
-        description="Share of the threshold from which an interval next to a burst is "
-        "part of it (reads fall inside the burst's first and last hours; it counts "
-        "for no more hours than its volume holds at the threshold)",
+        description="Share of the threshold from which an interval next to a burst is part of it [0-1]",
     )
     sustained_share: float = Field(
         default=1.0,
-        description="Share of the minimum duration the flow must be able to have held "
-        "the threshold, from each interval's volume (a high hour beside an ordinary one "
-        "is a big use, not a burst; real uses often last just 2 h, so no slack)",
+        description="Share of the minimum duration the flow must be able to have held the threshold [0-1]",
     )
     coarse_interval_h: float = Field(
         default=6.0,
@@ -109,10 +90,7 @@ class BurstSettings(BaseModel):
     )
     coarse_flow_lph: float = Field(
         default=600.0,
-        description="Lowest burst flow on such intervals, judged from their volume alone "
-        "[L/h] (a big day of watering reaches 300 L/h for hours; on twice-daily reads, "
-        "catch-ups taken out, 300 L/h gave 0.31 false alerts per 100 meter-months and "
-        "recall 0.77, 600 L/h 0.16 and 0.73, 1000 L/h 0 and 0.57)",
+        description="Lowest burst flow on long intervals, judged from their volume alone [L/h]",
     )
     max_interval_h: float = Field(
         default=24.0,
@@ -130,7 +108,13 @@ def detect_burst(
     series: MeterSeries | None = None,
 ) -> list[Episode]:
     """Episodes of flow above the burst threshold for at least ``min_duration_h``,
-    or for one of ``longer_holds_h`` above the threshold of that duration."""
+    or for one of ``longer_holds_h`` above the threshold of that duration.
+
+    References
+    ----------
+    .. [1] Kamstrup, MULTICAL 21 / flowIQ info codes: BURST when the flow stays
+       above a configured 5-20 % of Q3 for 30 minutes.
+    """
     s = settings or BurstSettings()
     prepared = meter_series(reads, meter, as_of, series)
     register = prepared.register

@@ -52,32 +52,26 @@ class ContinuousFlowSettings(BaseModel):
 
     window_h: float = Field(
         default=42.0,
-        description="Span over which the flow must never stop, first tier [h] (24 h: 4x the "
-        "false alerts on real data)",
+        description="Span over which the flow must never stop, first tier [h]",
     )
     min_rate_lph: float = Field(
         default=5.0,
-        description="Smallest leak rate the first tier finds [L/h]; its threshold is the "
-        "floor such a leak always shows through the register steps",
+        description="Smallest leak rate the first tier finds [L/h]",
     )
     slow_window_h: float = Field(
         default=144.0,
-        description="Span over which the flow must never stop, second tier for small leaks [h] "
-        "(96 h: small leaks found two days sooner, but hourly leak precision 0.85 instead of "
-        "0.94 on seeds 1-7: busy homes on 10 L registers fill every 6 h span for four days)",
+        description="Span over which the flow must never stop, second tier, for small leaks [h]",
     )
     slow_min_rate_lph: float = Field(
         default=2.0, description="Smallest leak rate the second tier finds [L/h]"
     )
     span_steps: float = Field(
         default=1.2,
-        description="Register steps a span holds at a tier's smallest rate, so that every "
-        "span of a leak shows at least one step",
+        description="Register steps a span holds at a tier's smallest rate [steps]",
     )
     max_span_h: float = Field(
         default=2.0,
-        description="Longest span of the first tier [h] (3 h: 1.49 instead of 0.46 false "
-        "alerts per 100 meter-months hourly, nearly all on 10 L registers)",
+        description="Longest span of the first tier [h]",
     )
     slow_max_span_h: float = Field(default=6.0, description="Longest span of the second tier [h]")
     read_jitter_h: float = Field(
@@ -85,15 +79,11 @@ class ContinuousFlowSettings(BaseModel):
     )
     span_short_h: float = Field(
         default=0.02,
-        description="Spans may fall this much short of their length [h]: hourly reads drift "
-        "by seconds, and reads 2 s early made every span one read longer, so a 5 L/h leak "
-        "on a 10 L register showed one step in 3 h (0: 395 instead of 399 of 405 leaks of "
-        "5 L/h and more within 48 h on seeds 1-7; 0.1: more false alerts from spans of 54 min)",
+        description="How much shorter than its length a span may be, as reads drift [h]",
     )
     seen_stretch_h: float = Field(
         default=4.0,
-        description="Spans longer than asked by more than this (reads missing) are "
-        "unknown: they could hide a stop [h]",
+        description="Spans longer than asked by more than this are unknown [h]",
     )
     min_blocks: int = Field(default=6, description="Fewest blocks a window spans on coarse data")
     max_window_h: float = Field(default=120.0, description="Longest window on coarse data [h]")
@@ -107,10 +97,7 @@ class ContinuousFlowSettings(BaseModel):
     )
     coarse_persist_h: float = Field(
         default=36.0,
-        description="Time the rise must last on coarse reads before it is reported, in "
-        "whole read intervals, at least one [h]: three twice-daily, one daily (48 h: 5 "
-        "instead of 9 false alerts on 640 meter-months twice-daily, but 20 instead of 22 "
-        "of 29 leaks of 10 L/h and more found within 7 days)",
+        description="Time the rise must last on coarse reads before it is reported, in whole read intervals [h]",
     )
     coarse_cadence_h: float = Field(
         default=3.0, description="Read interval from which the real intervals are the blocks [h]"
@@ -123,25 +110,19 @@ class ContinuousFlowSettings(BaseModel):
     )
     span_coverage: float = Field(
         default=0.85,
-        description="Share of a window on fine data that must have known spans (0.9: "
-        "leaks behind missing reads found after the 48 h deadline, in-time 0.79 not 0.82)",
+        description="Share of a window on fine data that must have known spans [0-1]",
     )
     steady_quantile: float = Field(
         default=0.25, description="Quantile of the window's flows that stands for its quiet hours"
     )
     steady_ratio: float = Field(
         default=1.25,
-        description="Quiet hours at most this x the floor (1.5 with 2 L/h slack: hourly "
-        "precision 0.86 instead of 0.92 on real homes, same recall)",
+        description="Most the window's quiet hours may be, as a multiple of its floor",
     )
     steady_slack_lph: float = Field(default=1.0, description="Plus this slack [L/h]")
     coarse_spread_ratio: float = Field(
         default=1.5,
-        description="On coarse reads the spread (interquartile range) of the window's "
-        "flows may be at most this x the meter's usual spread: a leak adds the same "
-        "volume to every interval and leaves the spread as it was, where more use widens "
-        "it (twice-daily: leak precision 0.48 instead of 0.44 and over-consumption recall "
-        "0.33 instead of 0.29, fewer multiplied uses taken for leaks; same false alerts)",
+        description="Most the interquartile range of a coarse window's flows may be, as a multiple of the meter's usual one",
     )
     coarse_spread_slack_lph: float = Field(
         default=2.0, description="Plus this slack, and one register step per interval [L/h]"
@@ -149,21 +130,15 @@ class ContinuousFlowSettings(BaseModel):
     baseline_days: int = Field(default=60, description="History giving the meter's usual floor [d]")
     baseline_quantile: float = Field(
         default=0.9,
-        description="Quantile of past floors used as usual on fine data: a meter whose "
-        "floor often rises is judged on a change above that (0.5: 1.67 instead of 0.46 "
-        "false alerts per 100 meter-months hourly)",
+        description="Quantile of past floors taken as the meter's usual floor, fine data",
     )
     coarse_baseline_quantile: float = Field(
         default=0.8,
-        description="Quantile of past floors used as usual on coarse reads (0.75: 1.41 "
-        "instead of 1.09 false alerts per 100 meter-months twice-daily, same leaks found "
-        "in time; 0.85: 0.78 but 21 instead of 22 of 27 leaks of 10 L/h and more)",
+        description="Quantile of past floors taken as the usual floor, reads hours apart",
     )
     daily_baseline_quantile: float = Field(
         default=0.9,
-        description="The same on reads a day or more apart, whose windows hold fewer "
-        "intervals and whose floors swing more (0.8: 1.53 instead of 0.76 false alerts "
-        "per 100 meter-months, 19 of 30 leaks of 10 L/h and more in time either way)",
+        description="Quantile of past floors taken as the usual floor, reads a day or more apart",
     )
     coarse_spread_factor: float = Field(
         default=0.5,
@@ -174,15 +149,11 @@ class ContinuousFlowSettings(BaseModel):
     )
     coarse_baseline_min_days: int = Field(
         default=28,
-        description="History needed before the floor counts on coarse reads [d]: a few "
-        "windows of a few days each say little of a home's weeks (twice-daily false "
-        "alerts on 640 meter-months: 11 with 7 d, 7 with 14 d, 6 with 28 d, the same 22 "
-        "of 27 leaks of 10 L/h and more found in time)",
+        description="History needed before the floor counts on coarse reads [d]",
     )
     hold_share: float = Field(
         default=0.5,
-        description="A leak found stays open while its excess flow is above this share "
-        "of the threshold that opened it",
+        description="Share of its opening threshold the excess flow must keep for a leak to stay open [0-1]",
     )
     merge_gap_h: float = Field(
         default=48.0, description="Breaks shorter than this are one episode [h]"
@@ -209,6 +180,14 @@ def detect_continuous_flow(
 
     reads : DataFrame  Validated reads indexed by ts [UTC] (see flows.register_litres).
     series : MeterSeries  The same reads prepared by ``detect_all``, when at hand.
+
+    References
+    ----------
+    .. [1] Kamstrup, MULTICAL 21 / flowIQ info codes: LEAK when the meter has
+       not seen one hour without flow in 24 hours.
+    .. [2] Flume, leak detection: an alert after 2 hours of constant flow.
+    .. [3] Badger Meter, BEACON AMA: a leak when there was flow in every hour
+       of 24.
     """
     s = settings or ContinuousFlowSettings()
     prepared = meter_series(reads, meter, as_of, series)

@@ -46,6 +46,12 @@ def detect_meter_alarm(
     """One episode per run of the same meter event code.
 
     events : DataFrame  Columns ts [UTC], code, raw (the meter's payload text).
+
+    References
+    ----------
+    .. [1] wmbusmeters, meter status fields (``status``, ``current_status``,
+       ``current_alarms``): LEAK, BURST, DRY, REVERSE, TAMPER, as the meter
+       (Kamstrup MULTICAL 21, flowIQ) raises them.
     """
     s = settings or MeterAlarmSettings()
     if events is None or events.empty:

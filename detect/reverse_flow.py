@@ -46,6 +46,11 @@ def detect_reverse_flow(
     findings : DataFrame  ``estimate.validate_reads`` findings (ts, code, detail,
         amount); code ``decrease`` carries the amount [meter unit].
     events : DataFrame  Meter events (ts, code, raw).
+
+    References
+    ----------
+    .. [1] wmbusmeters, meter status fields (``status``, ``current_status``):
+       REVERSE, the meter's own report of water flowing backwards.
     """
     s = settings or ReverseFlowSettings()
     prepared = meter_series(reads, meter, as_of, series)

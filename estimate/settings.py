@@ -18,8 +18,7 @@ class ValidationSettings(BaseModel):
     glitch_rate_factor: float = Field(
         default=50.0,
         gt=0,
-        description="A jump is implausible above this many times the series' own median "
-        "hourly rate (or above the meter's maximum rate).",
+        description="Multiple of the series' median hourly rate above which a jump is implausible",
     )
     off_cadence_ratio: float = Field(
         default=0.2,
@@ -60,21 +59,18 @@ class EstimationSettings(BaseModel):
     profile_sharpness: float = Field(
         default=1.0,
         gt=0,
-        description="Exponent applied to the like-day profile: above 1 concentrates a gap's "
-        "volume in the hours the meter usually consumes.",
+        description="Exponent of the like-day profile: above 1 concentrates a gap in the usual hours",
     )
     profile_clip_quantile: float = Field(
         default=0.95,
         gt=0,
         le=1,
-        description="Hourly volumes above this quantile of the history are clipped to it "
-        "before the like-day profile is averaged.",
+        description="Quantile of the history's hourly volumes above which they are clipped [0-1]",
     )
     profile_recency_days: float | None = Field(
         default=None,
         gt=0,
-        description="Half-life [d] of a history hour's weight in a gap's profile by its "
-        "distance to the gap; None weighs the lookback evenly.",
+        description="Half-life of a history hour's weight by its distance to the gap [d]; None: even",
     )
     weekday_shrink: float = Field(
         default=0.5,
@@ -92,8 +88,7 @@ class EstimationSettings(BaseModel):
         default=0.5,
         ge=0,
         le=1,
-        description="Weight of the ramp between the levels just before and after a gap "
-        "against the like-day level.",
+        description="Weight of the ramp between the levels around a gap against the like-day level [0-1]",
     )
     neighbour_days: float = Field(
         default=2.0, gt=0, description="Days [d] before and after a gap giving its levels."

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core import DEFAULT_TIMEZONE
 from core.columns import METER_ID
 
 # Share of a household's daily water use in each local hour (sums to 1).
@@ -55,7 +56,7 @@ BAD_ROWS = [
 def sample_readings(*, start: str = "2026-01-01", days: int = 28, seed: int = 7) -> pd.DataFrame:
     """Readings of the sample meters: hourly water, daily gas, in each meter's unit."""
     rng = np.random.default_rng(seed)
-    tz = "Europe/Paris"
+    tz = DEFAULT_TIMEZONE
     hours = pd.date_range(start, periods=days * 24, freq="h", tz=tz)
     frames = []
     for meter, litres_per_day, leak_l_per_h in (

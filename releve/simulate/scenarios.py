@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core import AnomalyType
+from core import DEFAULT_TIMEZONE, AnomalyType
 from core.columns import METER_ID, TS
 
 CADENCES = {"1h": pd.Timedelta(hours=1), "12h": pd.Timedelta(hours=12), "1d": pd.Timedelta(days=1)}
@@ -325,7 +325,7 @@ def generate_scenarios(
     *,
     seed: int,
     cadence: str = "1h",
-    tz: str = "Europe/Paris",
+    tz: str = DEFAULT_TIMEZONE,
     start: str = "2025-01-01",
     inject_anomalies: bool = True,
 ) -> Scenario:

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import psycopg
 import pytest
 
+from core import (
+    CURVE_QUALITIES,
+    READ_QUALITIES,
+    UNITS,
+    AlertEvent,
+    AlertStatus,
+    AnomalyType,
+    MeterKind,
+    Resolution,
+    Severity,
+)
 from store.migrate import migrate, read_migrations
 
 pytestmark = pytest.mark.integration
@@ -32,3 +45,33 @@ def test_readings_have_their_natural_key_and_time_index(conn: psycopg.Connection
             "SELECT indexdef FROM pg_indexes WHERE indexname = 'readings_ts_brin'"
         ).fetchone()
         assert brin is not None and "brin" in brin[0]
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "values"),
+    [
+        pytest.param("meters", "kind", set(MeterKind), id="kinds"),
+        pytest.param("meters", "unit", set(UNITS), id="units"),
+        pytest.param("readings", "quality", set(READ_QUALITIES), id="read_qualities"),
+        pytest.param("consumption_hourly", "quality", set(CURVE_QUALITIES), id="curve_qualities"),
+        pytest.param("consumption_rollups", "resolution", set(Resolution) - {"hour"}, id="rollups"),
+        pytest.param("alerts", "type", set(AnomalyType), id="anomaly_types"),
+        pytest.param("alerts", "severity", set(Severity), id="severities"),
+        pytest.param("alerts", "status", set(AlertStatus), id="statuses"),
+        pytest.param("alert_events", "event", set(AlertEvent), id="events"),
+    ],
+)
+def test_the_schema_allows_exactly_the_core_codes(
+    conn: psycopg.Connection, table: str, column: str, values: set[str]
+) -> None:
+    definitions = [
+        row[0]
+        for row in conn.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid = %s::regclass AND contype = 'c'",
+            (table,),
+        )
+    ]
+    checks = [d for d in definitions if f"({column} = ANY" in d or f"(({column} = ANY" in d]
+    assert len(checks) == 1, definitions
+    assert set(re.findall(r"'([^']+)'::text", checks[0])) == set(values)
