@@ -41,6 +41,7 @@ class Method(StrEnum):
     EXTERNAL_ESTIMATE = "external_estimate"  # ending on a read that was itself an estimate
     PROSPECTIVE_LIKE_DAY = "prospective_like_day"  # after the last read: the average like-day
     PROSPECTIVE_ADL = "prospective_adl"  # after the last read, no hourly history: daily load
+    INTERPOLATED = "interpolated"  # between real reads an interval apart, split off the hour
 
 
 class FindingCode(StrEnum):

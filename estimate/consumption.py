@@ -3,9 +3,12 @@
 The register between reads is a curve through the valid reads; hourly volumes
 are its increments, so each delta between two reads is apportioned over the
 hours it spans and the estimated hours of a gap add up exactly to the index
-delta. Only the shape of a gap is estimated:
+delta. Only the shape of a gap is estimated, and of an hour only what lies
+between two real reads inside it (its edges included) is measured:
 
-``measured``       reads at most ``measured_max_gap_h`` apart (linear within the hour)
+``measured``       reads on the hour's edges, at most ``measured_max_gap_h`` apart
+``interpolated``   reads at most ``measured_max_gap_h`` apart, off the hour's edges: the
+                   register at the edge is interpolated between them (linear in time)
 ``linear``         short gaps, linear in the index
 ``profile``        long gaps, the meter's own like-day profile scaled to the delta
 ``profile_seasonal`` long gaps of a meter without history: the shipped seasonal profile
@@ -33,13 +36,16 @@ from estimate.profiles import (
 from estimate.settings import EstimationSettings
 from estimate.validate import HOUR_NS, ValidatedReads
 
-METHODS: tuple[Method, ...] = tuple(Method)
-MEASURED, LINEAR, PROFILE, SEASONAL, EXTERNAL, LIKE_DAY, ADL = range(len(METHODS))
+METHODS: tuple[Method, ...] = tuple(Method)  # in this order: the codes below index it
+MEASURED, LINEAR, PROFILE, SEASONAL, EXTERNAL, LIKE_DAY, ADL, INTERPOLATED = range(len(METHODS))
 _QUALITY_DTYPE = pd.CategoricalDtype(list(CURVE_QUALITIES))
 _METHOD_DTYPE = pd.CategoricalDtype(list(METHODS))
 # whether the register is known at the hour's start/end: periods between known edges are measured
 KNOWN_START, KNOWN_END = "known_start", "known_end"
-HOURLY_COLUMNS = [VOLUME, QUALITY, ESTIMATED_SHARE, METHOD, KNOWN_START, KNOWN_END]
+# part of the hour's volume estimated over gaps (what days and months add up, their edges
+# between close reads being known), the apportioning of close reads across its edges aside
+GAP_SHARE = "gap_share"
+HOURLY_COLUMNS = [VOLUME, QUALITY, ESTIMATED_SHARE, METHOD, KNOWN_START, KNOWN_END, GAP_SHARE]
 DAY_NS = 24 * HOUR_NS
 
 
@@ -82,9 +88,13 @@ def estimate_hourly(
     Returns
     -------
     DataFrame indexed by ``ts`` (hour starts, UTC) with ``volume`` [meter
-    unit], ``quality`` (``actual``/``estimated``), ``estimated_share`` [0-1],
-    ``method``, and ``known_start``/``known_end`` (bool: the register is
-    known at the hour's start/end, so sums between known edges are measured).
+    unit], ``quality`` (``actual``/``estimated``), ``estimated_share`` [0-1]
+    (all of the volume but what lies between two real reads inside the hour,
+    its edges included), ``method``, and for the calendar rollups
+    ``known_start``/``known_end`` (bool: the register is known, or
+    interpolated between close reads, at the hour's start/end, so sums
+    between known edges are measured) and ``gap_share`` [0-1] (the part
+    estimated over gaps, which the rollups add up).
     """
     settings = settings or EstimationSettings()
     reads = validated.valid if isinstance(validated, ValidatedReads) else validated
@@ -93,15 +103,16 @@ def estimate_hourly(
     if stamps.size and stamps[-1] > as_ns:
         reads = reads[stamps <= as_ns]
     if reads.empty:
-        return _frame(0, np.empty(0), np.empty(0), np.empty(0, dtype=int), np.empty(1, bool))
+        return _empty_frame(0)
     ts = reads.index.as_unit("ns").asi8
     register = reads[REGISTER].to_numpy(dtype=float)
     start = ts[0] - ts[0] % HOUR_NS
     hours = int(-(-(max(as_ns, ts[-1]) - start) // HOUR_NS))
     if hours == 0:
-        return _frame(start, np.empty(0), np.empty(0), np.empty(0, dtype=int), np.empty(1, bool))
+        return _empty_frame(start)
     t = (ts - start) / HOUR_NS
-    methods = _segment_methods(np.diff(t), reads, settings)
+    real = _real_reads(reads)
+    methods = _segment_methods(np.diff(t), real, settings)
     grid = _linear_pass(start, hours, t, register, methods, (as_ns - start) / HOUR_NS, timezone)
     usable = (grid.est_time == 0) & (grid.covered >= 1.0)
     for k in np.flatnonzero(methods == PROFILE):
@@ -115,21 +126,32 @@ def estimate_hourly(
         keep = min(keep, grid.hours)
         grid = _truncate(grid, keep)
         hour_methods = hour_methods[:keep]
-    share = _estimated_share(grid)
-    known = _known_edges(t, methods, grid.hours)
-    return _frame(start, grid.volume, share, np.where(share > 0, hour_methods, MEASURED), known)
+    edge_h = settings.on_edge_s / 3600
+    share = _estimated_share(grid, t[real], register[real], edge_h)
+    gap_share = _gap_share(grid)
+    # a gap's method where the gap adds to the estimate; else the hour was only interpolated
+    shaped = (gap_share > 0) & (hour_methods != MEASURED)
+    chosen = np.where(share > 0, np.where(shaped, hour_methods, INTERPOLATED), MEASURED)
+    known = _known_edges(t[real], t, methods, grid.hours)
+    return _frame(start, grid.volume, share, gap_share, chosen, known)
+
+
+def _real_reads(reads: pd.DataFrame) -> np.ndarray:
+    """Which reads are real (bool): all but those estimated elsewhere."""
+    if QUALITY not in reads.columns:
+        return np.ones(len(reads), dtype=bool)
+    return ~np.asarray(reads[QUALITY].array == Quality.ESTIMATED, dtype=bool)
 
 
 def _segment_methods(
-    durations: np.ndarray, reads: pd.DataFrame, settings: EstimationSettings
+    durations: np.ndarray, real: np.ndarray, settings: EstimationSettings
 ) -> np.ndarray:
     """Method code of each interval between consecutive reads."""
     methods = np.full(durations.size, PROFILE)
     methods[durations <= settings.short_gap_max_h] = LINEAR
     methods[durations <= settings.measured_max_gap_h] = MEASURED
-    if QUALITY in reads.columns and durations.size:
-        estimated = np.asarray(reads[QUALITY].array == Quality.ESTIMATED, dtype=bool)
-        methods[estimated[1:] | estimated[:-1]] = EXTERNAL
+    if durations.size:
+        methods[~real[1:] | ~real[:-1]] = EXTERNAL
     return methods
 
 
@@ -339,19 +361,47 @@ def _truncate(grid: _Grid, keep: int) -> _Grid:
     )
 
 
-def _estimated_share(grid: _Grid) -> np.ndarray:
-    """Estimated part of each hour's volume; by time when the hour has no volume."""
+def _estimated_share(
+    grid: _Grid, t: np.ndarray, register: np.ndarray, edge_h: float
+) -> np.ndarray:
+    """Estimated part of each hour's volume; by time when the hour has no volume.
+
+    Only the volume between the first and the last real read (``t`` [h on the grid],
+    ``register`` [meter unit]) inside the hour, its edges included, is measured: the
+    rest was apportioned over time from a delta across an edge (even between reads
+    an hour apart), shaped over a gap or projected after the last read. A read
+    within ``edge_h`` [h] of an edge is taken as on it: clocks drift by seconds.
+    """
+    edges = np.arange(grid.hours + 1, dtype=float)
+    first = np.searchsorted(t, edges[:-1] - edge_h, side="left")
+    last = np.searchsorted(t, edges[1:] + edge_h, side="right") - 1
+    inside = first <= last
+    measured, measured_time = np.zeros(grid.hours), np.zeros(grid.hours)
+    measured[inside] = register[last[inside]] - register[first[inside]]
+    measured_time[inside] = t[last[inside]] - t[first[inside]]
+    return _share(grid, grid.volume - measured, grid.covered - measured_time)
+
+
+def _gap_share(grid: _Grid) -> np.ndarray:
+    """Part of each hour's volume estimated over gaps: not counting the apportioning of
+    intervals of at most ``measured_max_gap_h`` across its edges."""
+    return _share(grid, grid.est_volume, grid.est_time)
+
+
+def _share(grid: _Grid, volume: np.ndarray, time: np.ndarray) -> np.ndarray:
+    """``volume`` [meter unit] as a part of each hour's; by ``time`` [h] when it has none."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        by_volume = grid.est_volume / grid.volume
-        by_time = grid.est_time / grid.covered
+        by_volume = volume / grid.volume
+        by_time = time / grid.covered
     # gap shaping leaves float residue on hours it empties: compare to the curve's scale
     tolerance = 1e-9 * max(float(np.abs(grid.volume).max(initial=0.0)), 1.0)
     share = np.where(np.abs(grid.volume) > tolerance, by_volume, by_time)
     return np.round(np.clip(np.nan_to_num(share), 0.0, 1.0), 9)
 
 
-def _known_edges(t: np.ndarray, methods: np.ndarray, hours: int) -> np.ndarray:
-    """Whether the register is known at each hour edge: a read on it, or a measured interval.
+def _known_edges(real: np.ndarray, t: np.ndarray, methods: np.ndarray, hours: int) -> np.ndarray:
+    """Whether the register is known at each hour edge: a real read on it (times ``real``
+    [h on the grid]), or a measured interval.
 
     A day or month between two known edges has a measured total even when
     its hours were shaped by a profile (daily reads, for instance).
@@ -361,13 +411,25 @@ def _known_edges(t: np.ndarray, methods: np.ndarray, hours: int) -> np.ndarray:
     inside = (seg >= 0) & (seg < t.size - 1)
     measured = np.zeros(hours + 1, dtype=bool)
     measured[inside] = methods[seg[inside]] == MEASURED
-    nearest = np.minimum(np.searchsorted(t, edges), t.size - 1)
-    on_read = t[nearest] == edges
+    if real.size == 0:
+        return measured
+    nearest = np.minimum(np.searchsorted(real, edges), real.size - 1)
+    on_read = real[nearest] == edges
     return measured | on_read
 
 
+def _empty_frame(start: int) -> pd.DataFrame:
+    nothing = np.empty(0)
+    return _frame(start, nothing, nothing, nothing, np.empty(0, dtype=int), np.empty(1, bool))
+
+
 def _frame(
-    start: int, volume: np.ndarray, share: np.ndarray, methods: np.ndarray, known: np.ndarray
+    start: int,
+    volume: np.ndarray,
+    share: np.ndarray,
+    gap_share: np.ndarray,
+    methods: np.ndarray,
+    known: np.ndarray,
 ) -> pd.DataFrame:
     """The hourly result frame; ``known`` has one more edge than hours."""
     index = pd.DatetimeIndex(
@@ -382,6 +444,7 @@ def _frame(
             METHOD: pd.Categorical.from_codes(methods.astype(int), dtype=_METHOD_DTYPE),
             KNOWN_START: known[:-1],
             KNOWN_END: known[1:],
+            GAP_SHARE: gap_share,
         },
         index=index,
     )

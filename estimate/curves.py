@@ -7,11 +7,12 @@ import pandas as pd
 
 from core import Meter, MeterKind, Method, Quality, Resolution
 from core.columns import ENERGY_KWH, ESTIMATED_SHARE, METHOD, QUALITY, START, VOLUME
-from estimate.consumption import KNOWN_END, KNOWN_START
+from estimate.consumption import GAP_SHARE, KNOWN_END, KNOWN_START
 
 RESOLUTIONS: tuple[Resolution, ...] = tuple(Resolution)
 DAY_NS = 86_400_000_000_000
 _KEY_SPAN = 1_000_000  # period keys stay below it: meter code * span + key is unique
+_FOR_ROLLUPS = [KNOWN_START, KNOWN_END, GAP_SHARE]  # columns of the hourly curve for rollups
 
 
 def resample_curve(
@@ -39,17 +40,19 @@ def resample_curve(
     ``quality`` ``estimated`` when any part is estimated, and ``method`` the
     estimation method carrying most of the estimated volume. With
     ``known_start``/``known_end`` columns, a period whose register is known at
-    both ends is measured (share 0) even if its hours were shaped.
+    both ends is measured (share 0) even if its hours were shaped; with
+    ``gap_share``, the hours' gap shares are weighted instead (inside a
+    period the split of close reads across its hours' edges is measured).
     """
     if resolution not in RESOLUTIONS:
         raise ValueError(f"resolution {resolution!r} is not one of {', '.join(RESOLUTIONS)}")
     local = hourly.index.tz_convert(timezone)
     if resolution == Resolution.HOUR:
-        out = hourly.drop(columns=[KNOWN_START, KNOWN_END], errors="ignore")
+        out = hourly.drop(columns=_FOR_ROLLUPS, errors="ignore")
         out.index = local.rename(START)
         return out
     if hourly.empty:
-        empty = hourly.drop(columns=[KNOWN_START, KNOWN_END], errors="ignore").iloc[:0]
+        empty = hourly.drop(columns=_FOR_ROLLUPS, errors="ignore").iloc[:0]
         return empty.set_axis(local.rename(START))
     keys = _period_keys(local, resolution)
     names: pd.Index | None = None
@@ -59,7 +62,7 @@ def resample_curve(
     uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     last = len(keys) - 1 - np.unique(keys[::-1], return_index=True)[1]
     volume = hourly[VOLUME].to_numpy(dtype=float)
-    share_h = hourly[ESTIMATED_SHARE].to_numpy(dtype=float)
+    share_h = hourly[GAP_SHARE if GAP_SHARE in hourly else ESTIMATED_SHARE].to_numpy(dtype=float)
     total = np.bincount(inverse, volume, minlength=uniq.size)
     estimated = np.bincount(inverse, volume * share_h, minlength=uniq.size)
     mean_share = np.bincount(inverse, share_h, minlength=uniq.size) / np.bincount(inverse)
@@ -79,7 +82,7 @@ def resample_curve(
         out[ENERGY_KWH] = np.bincount(inverse, energy, minlength=uniq.size)
     out[QUALITY] = np.where(share > 0, Quality.ESTIMATED, Quality.ACTUAL)
     out[ESTIMATED_SHARE] = share
-    methods = _dominant_method(hourly, inverse, uniq.size, volume * share_h)
+    methods = _dominant_method(hourly, inverse, uniq.size, share_h, volume * share_h)
     out[METHOD] = np.where(share > 0, methods, Method.MEASURED)
     return out
 
@@ -110,11 +113,15 @@ def _period_starts(keys: np.ndarray, resolution: str, timezone: str) -> pd.Datet
 
 
 def _dominant_method(
-    hourly: pd.DataFrame, inverse: np.ndarray, periods: int, estimated: np.ndarray
+    hourly: pd.DataFrame,
+    inverse: np.ndarray,
+    periods: int,
+    share: np.ndarray,
+    estimated: np.ndarray,
 ) -> np.ndarray:
     """Per period, the method of the estimated hours carrying most estimated volume."""
     codes, names = pd.factorize(hourly[METHOD])
-    weight = np.where(hourly[ESTIMATED_SHARE].to_numpy() > 0, np.abs(estimated) + 1e-9, 0.0)
+    weight = np.where(share > 0, np.abs(estimated) + 1e-9, 0.0)
     table = np.bincount(
         inverse * len(names) + codes, weight, minlength=periods * len(names)
     ).reshape(periods, len(names))

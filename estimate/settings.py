@@ -41,6 +41,12 @@ class EstimationSettings(BaseModel):
         gt=0,
         description="Intervals between reads up to this length [h] count as measured.",
     )
+    on_edge_s: float = Field(
+        default=60.0,
+        ge=0,
+        lt=1800,
+        description="Reads this close to an hour's edge count as on it [s]",
+    )
     short_gap_max_h: float = Field(
         default=3.0,
         gt=0,

@@ -97,7 +97,9 @@ def validate_reads(
         ``ts`` (column or index, tz-aware) and ``index`` [meter unit], any order;
         ``quality`` is carried along when present.
     digits : int, optional
-        Register size: the register rolls over at ``10**digits`` [meter unit].
+        Register size: the register rolls over at ``10**digits`` [meter unit]. A drop
+        is a rollover when the reads after it go on from near zero; at the last read,
+        when the consumption it makes is plausible.
     replacements : iterable
         Times the meter was replaced, or ``(time, start index)`` pairs; the first
         read at or after each time restarts the register (from 0 by default).
@@ -115,10 +117,12 @@ def validate_reads(
     ts = index.asi8
     delta = np.diff(values, prepend=np.nan)
     restarts = _apply_replacements(index, values, delta, replacements, found)
-    if digits is not None:
-        _unwrap_rollovers(index, delta, 10.0**digits, restarts, found)
-    register = values[0] + np.nan_to_num(np.cumsum(np.nan_to_num(delta)))
-    excluded = _exclude_glitches(index, ts, register, max_rate_per_h, settings, found)
+    as_read = values[0] + np.nan_to_num(np.cumsum(np.nan_to_num(delta)))
+    modulus = 10.0**digits if digits is not None else None
+    placement = _placement(ts, as_read, restarts, modulus, max_rate_per_h, settings)
+    excluded, register = _exclude_glitches(index, placement, settings.glitch_max_reads, found)
+    if modulus is not None:
+        _report_rollovers(index, as_read, register, excluded, modulus, found)
     valid_delta = _valid_deltas(register, excluded)
     _check_rates(index, ts, valid_delta, excluded, max_rate_per_h, found)
     _check_cadence(index, ts, excluded, settings, found)
@@ -226,121 +230,212 @@ def _apply_replacements(
     return restarts
 
 
-def _unwrap_rollovers(
-    index: pd.DatetimeIndex,
-    delta: np.ndarray,
-    modulus: float,
+@dataclass(frozen=True)
+class _Placement:
+    """Where a read's register lies after a valid read: as read, or nearest around the dial.
+
+    With a register size (``digits``) an index is only known modulo that size, so a read
+    is placed at the register value nearest the valid read before it (no meter passes
+    half its register between two reads). A rollover then adds the size only when the
+    reads after go on from near zero: a zero or wild read is a spike or a dip around the
+    dial that the next reads contradict, which the glitch logic excludes.
+    """
+
+    ts: np.ndarray
+    as_read: np.ndarray  # the register from the indexes as read, replacements restarted
+    restarted: np.ndarray  # replacements up to each read: no wrap is looked for across one
+    modulus: float | None
+    limit: float  # largest plausible consumption per hour [meter unit/h]
+
+    def plausible(self, a: int, b: int, amount: float) -> bool:
+        """Whether ``amount`` [meter unit] between reads ``a`` and ``b`` is a plausible flow."""
+        hours = max((self.ts[b] - self.ts[a]) / HOUR_NS, 1.0)
+        return abs(amount) <= self.limit * hours
+
+    def step(self, ref: int, m: int) -> float:
+        """Consumption from read ``ref`` to read ``m`` [meter unit].
+
+        A rollover at the last read has no later read to confirm it (the reads after a
+        true rollover go on from near zero): it is taken only when the consumption it
+        makes is plausible; otherwise the read stays as read (a decrease, as without
+        ``digits``).
+        """
+        gap = self.as_read[m] - self.as_read[ref]
+        if self.modulus is None or self.restarted[m] != self.restarted[ref]:
+            return float(gap)
+        wrapped = float(_around(gap, self.modulus))
+        # a wrap that still leaves a drop is for the glitch logic, even at the last read
+        unconfirmed = m == self.as_read.size - 1 and wrapped > gap and wrapped >= 0
+        if unconfirmed and not self.plausible(ref, m, wrapped):
+            return float(gap)
+        return float(wrapped)
+
+
+def _placement(
+    ts: np.ndarray,
+    as_read: np.ndarray,
     restarts: set[int],
-    found: _Findings,
-) -> None:
-    """A drop of more than half the register is a rollover: add the register size."""
-    for pos in np.flatnonzero(delta < -modulus / 2):
-        if int(pos) in restarts:
-            continue
-        delta[pos] += modulus
-        found.add(
-            index[pos], FindingCode.ROLLOVER, f"register rolled over at {modulus:g}", delta[pos]
-        )
+    modulus: float | None,
+    max_rate_per_h: float | None,
+    settings: ValidationSettings,
+) -> _Placement:
+    """The placement of one meter's reads, with the glitch limit from its own steps."""
+    restarted = np.zeros(as_read.size, dtype=np.int64)
+    restarted[sorted(restarts)] = 1
+    restarted = np.cumsum(restarted)
+    steps = _steps(as_read, restarted, modulus)
+    limit = _jump_limit(ts, steps, max_rate_per_h, settings.glitch_rate_factor)
+    return _Placement(ts, as_read, restarted, modulus, limit)
+
+
+def _steps(as_read: np.ndarray, restarted: np.ndarray, modulus: float | None) -> np.ndarray:
+    """Consumption between consecutive reads [meter unit], around the register when sized."""
+    steps = np.diff(as_read)
+    if modulus is not None:
+        wrap = np.diff(restarted) == 0
+        steps[wrap] = _around(steps[wrap], modulus)
+    return steps
+
+
+def _around(gap: np.ndarray | float, modulus: float) -> np.ndarray:
+    """A change of the register [meter unit] taken around it: within half its size."""
+    return gap - modulus * np.floor(gap / modulus + 0.5)
 
 
 def _jump_limit(
-    ts: np.ndarray, register: np.ndarray, max_rate_per_h: float | None, factor: float
+    ts: np.ndarray, steps: np.ndarray, max_rate_per_h: float | None, factor: float
 ) -> float:
     """Largest plausible consumption per hour [meter unit/h] for telling glitches.
 
-    The series' own median positive rate times ``factor`` (robust to the
-    glitches themselves), capped by the meter's maximum rate when known.
+    The series' own median positive rate between consecutive reads (``steps``, wrapped
+    around the register when it has a size) times ``factor`` (robust to the glitches
+    themselves), capped by the meter's maximum rate when known.
     """
     hours = np.diff(ts) / HOUR_NS
-    rates = np.diff(register) / np.maximum(hours, 1.0)
+    rates = steps / np.maximum(hours, 1.0)
     positive = rates[rates > 0]
     robust = factor * float(np.median(positive)) if positive.size >= 3 else np.inf
     return min(robust, max_rate_per_h if max_rate_per_h is not None else np.inf)
 
 
 def _exclude_glitches(
-    index: pd.DatetimeIndex,
-    ts: np.ndarray,
-    register: np.ndarray,
-    max_rate_per_h: float | None,
-    settings: ValidationSettings,
-    found: _Findings,
-) -> np.ndarray:
+    index: pd.DatetimeIndex, placement: _Placement, window: int, found: _Findings
+) -> tuple[np.ndarray, np.ndarray]:
     """Exclude short runs of reads far off the series that the next reads contradict.
 
-    Every drop is explained, in this order, as the end of a run of high reads
-    (a spike and the same drop back), the start of a run of low reads, or a
-    genuine decrease (kept and reported).
+    Each read is placed after the last valid read (``_Placement``). Every drop is then
+    explained, in this order, as the end of a run of high reads (a spike and the same
+    drop back), the start of a run of low reads, or a genuine decrease (kept and
+    reported). Returns the excluded reads and the register [meter unit].
     """
-    excluded = np.zeros(len(register), dtype=bool)
+    size = placement.as_read.size
+    excluded = np.zeros(size, dtype=bool)
+    register = _consecutive(placement)
     if not (np.diff(register) < 0).any():
-        return excluded
-    limit = _jump_limit(ts, register, max_rate_per_h, settings.glitch_rate_factor)
-    window = settings.glitch_max_reads
+        return excluded, register
+
+    def place(m: int, ref: int) -> float:
+        if placement.modulus is None:
+            return placement.as_read[m]  # exactly as read
+        return register[ref] + placement.step(ref, m)
 
     def implausible(a: int, b: int) -> bool:
-        hours = max((ts[b] - ts[a]) / HOUR_NS, 1.0)
-        return abs(register[b] - register[a]) > limit * hours
+        return not placement.plausible(a, b, register[b] - register[a])
+
+    def detail(pos: int, ref: int, side: str) -> str:
+        wraps = register[[pos, ref]] - placement.as_read[[pos, ref]]
+        dial = f" (around the {placement.modulus:g} register)" if wraps[0] != wraps[1] else ""
+        return _glitch_detail(register, pos, ref, side, dial)
 
     prev = 0
-    for j in range(1, len(register)):
+    for j in range(1, size):
         if excluded[j]:
             continue
-        if register[j] >= register[prev]:
-            prev = j
-            continue
-        run = _high_run(register, excluded, j, window)
-        if run and implausible(run[0] - 1, run[0]):
-            for pos in run:
-                excluded[pos] = True
-                found.add(index[pos], FindingCode.GLITCH, _glitch_detail(register, pos, j, "above"))
-            prev = j
-            continue
-        end = _low_run_end(register, prev, j, window)
-        if end is not None and implausible(prev, j):
-            for pos in range(j, end):
-                excluded[pos] = True
-                found.add(
-                    index[pos], FindingCode.GLITCH, _glitch_detail(register, pos, prev, "below")
-                )
-            continue
-        amount = register[j] - register[prev]
-        found.add(
-            index[j],
-            FindingCode.DECREASE,
-            f"index fell by {-amount:g} since {index[prev].isoformat()}: reverse flow or error",
-            amount,
-        )
+        if placement.modulus is not None:
+            register[j] = place(j, prev)
+        if register[j] < register[prev]:
+            run, before = _high_run(register, excluded, j, window)
+            if run and implausible(before, run[0]):
+                for pos in run:
+                    excluded[pos] = True
+                    found.add(index[pos], FindingCode.GLITCH, detail(pos, j, "above"))
+                # around a register the read may sit differently after the read before the run
+                prev, register[j] = before, place(j, before)
+        if register[j] < register[prev]:
+            ahead = [place(m, prev) for m in range(j + 1, min(j + window + 1, size))]
+            end = _low_run_end(ahead, register[prev])
+            if end is not None and implausible(prev, j):
+                for pos in range(j, j + 1 + end):
+                    excluded[pos] = True
+                    register[pos] = place(pos, prev)
+                    found.add(index[pos], FindingCode.GLITCH, detail(pos, prev, "below"))
+                continue
+            amount = register[j] - register[prev]
+            found.add(
+                index[j],
+                FindingCode.DECREASE,
+                f"index fell by {-amount:g} since {index[prev].isoformat()}: reverse flow or error",
+                amount,
+            )
         prev = j
-    return excluded
+    return excluded, register
 
 
-def _high_run(register: np.ndarray, excluded: np.ndarray, j: int, window: int) -> list[int]:
-    """Valid reads just before ``j`` that all sit above it, if the series below resumes."""
+def _consecutive(placement: _Placement) -> np.ndarray:
+    """The register with each read placed after the one before it."""
+    size = placement.as_read.size
+    if placement.modulus is None or size < 2:
+        return placement.as_read.copy()
+    steps = _steps(placement.as_read, placement.restarted, placement.modulus)
+    steps[-1] = placement.step(size - 2, size - 1)  # the last read's rollover, if plausible
+    return placement.as_read[0] + np.concatenate(([0.0], np.cumsum(steps)))
+
+
+def _high_run(
+    register: np.ndarray, excluded: np.ndarray, j: int, window: int
+) -> tuple[list[int], int]:
+    """Valid reads just before ``j`` that all sit above it, if the series below resumes,
+    and the valid read before them."""
     run: list[int] = []
     k = j - 1
     while k >= 0 and (excluded[k] or register[k] > register[j]):
         if not excluded[k]:
             run.append(k)
         if len(run) > window:
-            return []
+            return [], k
         k -= 1
     if k < 0:
-        return []
-    return run[::-1]
+        return [], k
+    return run[::-1], k
 
 
-def _low_run_end(register: np.ndarray, prev: int, j: int, window: int) -> int | None:
-    """First read after ``j`` back at or above the read before the drop, if soon."""
-    for m in range(j + 1, min(j + window + 1, len(register))):
-        if register[m] >= register[prev]:
-            return m
+def _low_run_end(ahead: list[float], level: float) -> int | None:
+    """Position among the next reads (``ahead``) of the first back at ``level``, if any."""
+    for count, value in enumerate(ahead):
+        if value >= level:
+            return count
     return None
 
 
-def _glitch_detail(register: np.ndarray, pos: int, ref: int, side: str) -> str:
+def _report_rollovers(
+    index: pd.DatetimeIndex,
+    as_read: np.ndarray,
+    register: np.ndarray,
+    excluded: np.ndarray,
+    modulus: float,
+    found: _Findings,
+) -> None:
+    """Report each valid read the register rolled over to since the valid read before."""
+    valid = np.flatnonzero(~excluded)
+    delta = np.diff(register[valid])
+    wraps = np.rint((delta - np.diff(as_read[valid])) / modulus)
+    for pos, amount in zip(valid[1:][wraps > 0], delta[wraps > 0], strict=True):
+        found.add(index[pos], FindingCode.ROLLOVER, f"register rolled over at {modulus:g}", amount)
+
+
+def _glitch_detail(register: np.ndarray, pos: int, ref: int, side: str, dial: str = "") -> str:
     gap = abs(register[pos] - register[ref])
-    return f"index {gap:g} {side} the series and contradicted by the next reads; excluded"
+    return f"index {gap:g} {side} the series{dial} and contradicted by the next reads; excluded"
 
 
 def _valid_deltas(register: np.ndarray, excluded: np.ndarray) -> np.ndarray:

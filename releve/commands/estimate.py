@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
         f"estimated {summary.meters} meters in {report.partitions} partitions: "
         f"{summary.intervals} hourly intervals, {summary.written} written, "
         f"{summary.replaced} earlier estimates replaced, "
-        f"{100 * summary.estimated_share:.1f}% of the volume estimated"
+        f"{100 * summary.estimated_share:.1f}% of the volume estimated over gaps"
     )
     for code, count in sorted(summary.findings.items()):
         print(f"  {code}: {count}")

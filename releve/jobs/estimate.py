@@ -20,7 +20,6 @@ from core.columns import (
     AMOUNT,
     CODE,
     DETAIL,
-    ESTIMATED_SHARE,
     METER_ID,
     RECEIVED_AT,
     TS,
@@ -28,6 +27,7 @@ from core.columns import (
 )
 from core.partition import ALL_METERS
 from estimate import estimate_meter, resample_curve
+from estimate.consumption import GAP_SHARE
 from releve.config import Settings
 from releve.jobs.runner import RunReport, run_on
 from store.consumption import (
@@ -69,7 +69,8 @@ class EstimateSummary:
 
     @property
     def estimated_share(self) -> float:
-        """Part of the computed volume that is estimated [0-1]."""
+        """Part of the computed volume estimated over gaps and after the last reads [0-1]
+        (not counting the split of read-to-read deltas across hour edges)."""
         return self.estimated_volume / self.volume if self.volume else 0.0
 
     def add(self, other: EstimateSummary) -> None:
@@ -229,7 +230,7 @@ def assemble_chunk(results: dict[str, MeterResult]) -> ChunkResult:
         ),
         intervals=len(curve),
         volume=float(volume.sum()),
-        estimated_volume=float((volume * curve[ESTIMATED_SHARE].to_numpy()).sum()),
+        estimated_volume=float((volume * curve[GAP_SHARE].to_numpy()).sum()),
     )
 
 

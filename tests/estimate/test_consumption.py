@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from estimate import estimate_hourly, validate_reads
+from estimate import estimate_hourly, resample_curve, validate_reads
 
 UTC = "UTC"
 # a household day: nothing at night, peaks morning and evening [L/h]
@@ -267,3 +267,78 @@ def test_total_is_conserved_for_reads_at_any_minute(minutes, seed):
     index = np.cumsum(rng.uniform(0, 50, ts.size))
     hourly = estimate(pd.DataFrame({"ts": ts, "index": index}))
     assert hourly["volume"].sum() == pytest.approx(index[-1] - index[0], rel=1e-9, abs=1e-7)
+
+
+def steady_reads(first, minutes, periods, rate_per_h=6.0):
+    """Reads every ``minutes`` from ``first`` [UTC] of a meter passing ``rate_per_h`` [L/h]."""
+    ts = pd.date_range(first, periods=periods, freq=f"{minutes}min", tz=UTC)
+    hours = (ts - ts[0]) / pd.Timedelta(hours=1)
+    return pd.DataFrame({"ts": ts, "index": 1000.0 + rate_per_h * np.asarray(hours)})
+
+
+@pytest.mark.parametrize(
+    ("first", "minutes", "share", "quality", "method"),
+    [
+        pytest.param("2026-02-02 00:00", 60, 0.0, "actual", "measured", id="hourly_on_the_hour"),
+        pytest.param("2026-02-02 00:00", 30, 0.0, "actual", "measured",
+                     id="half_hourly_on_the_hour"),
+        pytest.param("2026-02-02 00:20", 60, 1.0, "estimated", "interpolated",
+                     id="hourly_at_20_past"),
+        pytest.param("2026-02-02 00:30", 60, 1.0, "estimated", "interpolated",
+                     id="hourly_at_half_past"),
+        pytest.param("2026-02-02 00:05", 15, 0.25, "estimated", "interpolated",
+                     id="quarter_hourly_at_5_past"),
+        pytest.param("2026-02-02 00:00", 40, 1 / 3, "estimated", "interpolated",
+                     id="every_40_min_from_midnight"),
+        pytest.param("2026-02-01 23:59:59", 60, 0.0, "actual", "measured",
+                     id="hourly_a_second_early"),
+        pytest.param("2026-02-02 00:02", 60, 1.0, "estimated", "interpolated",
+                     id="hourly_two_minutes_late"),
+    ],
+)  # fmt: skip
+def test_hours_split_by_reads_off_their_edges_are_partly_estimated(
+    first, minutes, share, quality, method
+):
+    """Issue 11: only the volume between two reads inside an hour (its edges included) is
+    measured; the rest was apportioned over time from a delta across the hour's edge."""
+    reads = steady_reads(first, minutes, periods=2 * 24 * 60 // minutes)
+    hourly = estimate(reads, timezone=UTC)
+    inner = hourly.iloc[1:-1]  # the first and last hours are only partly covered
+    np.testing.assert_allclose(inner["volume"], 6.0)
+    np.testing.assert_allclose(inner["estimated_share"], share)
+    assert (inner["quality"] == quality).all()
+    assert (inner["method"] == method).all()
+
+
+def test_day_bounded_by_reads_at_midnight_is_actual_though_its_hours_were_interpolated():
+    """Reads every 40 min from midnight fall on every second hour edge, each midnight too."""
+    reads = steady_reads("2026-02-02 00:00", 40, periods=3 * 36 + 1)
+    hourly = estimate(reads, timezone=UTC)
+    assert (hourly["quality"] == "estimated").any()
+    daily = resample_curve(hourly, "day", UTC)
+    assert daily["volume"].tolist() == pytest.approx([144.0] * 3)
+    assert (daily["estimated_share"] == 0).all()
+    assert (daily["quality"] == "actual").all()
+    assert (daily["method"] == "measured").all()
+
+
+def test_day_whose_midnight_falls_between_close_reads_stays_measured():
+    """As before the fix: at day level an edge inside an interval of reads at most
+    ``measured_max_gap_h`` apart counts as known (the DAIAD data reads at :19 or :20)."""
+    reads = steady_reads("2026-02-02 00:20", 60, periods=3 * 24)
+    hourly = estimate(reads, timezone=UTC)
+    assert (hourly["method"].iloc[1:-1] == "interpolated").all()
+    inner = resample_curve(hourly, "day", UTC).iloc[1:-1]
+    assert (inner["estimated_share"] == 0).all()
+    assert (inner["quality"] == "actual").all()
+
+
+def test_day_with_a_short_gap_is_estimated_by_the_gap_not_by_the_interpolated_hours():
+    reads = steady_reads("2026-02-02 00:20", 60, periods=3 * 24)
+    gapped = hide(reads, "2026-02-03 21:20", "2026-02-04 00:20")  # a 3 h gap over midnight
+    hourly = estimate(gapped, timezone=UTC)
+    assert (hourly.loc["2026-02-03 22:00":"2026-02-03 23:00", "method"] == "linear").all()
+    day = resample_curve(hourly, "day", UTC).loc[pd.Timestamp("2026-02-03", tz=UTC)]
+    assert day["quality"] == "estimated"
+    assert day["method"] == "linear"
+    assert day["estimated_share"] == pytest.approx(160 / 60 * 6 / 144)

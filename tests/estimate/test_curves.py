@@ -144,3 +144,16 @@ def test_many_meters_at_once_match_one_by_one():
         alone = resample_curve(curve, "day", TZ)
         mine = together[together["meter_id"] == meter].drop(columns="meter_id")
         pd.testing.assert_frame_equal(mine, alone)
+
+
+def test_days_ending_on_a_read_estimated_elsewhere_are_estimated():
+    """A read estimated elsewhere is no known register value: the days it bounds are not
+    measured, though it falls on their midnight."""
+    ts = pd.date_range("2026-01-05", periods=6, freq="D", tz="UTC")
+    quality = ["actual", "actual", "estimated", "actual", "actual", "actual"]
+    reads = pd.DataFrame({"ts": ts, "index": [0, 30, 55, 90, 120, 150.0], "quality": quality})
+    hourly = estimate_hourly(validate_reads(reads), as_of=ts[-1], timezone="UTC", kind="gas")
+    daily = resample_curve(hourly, "day", "UTC")
+    assert daily["quality"].tolist() == ["actual", "estimated", "estimated", "actual", "actual"]
+    assert daily["method"].iloc[1:3].tolist() == ["external_estimate"] * 2
+    assert daily["volume"].sum() == pytest.approx(150)
