@@ -23,6 +23,7 @@ from core.codes import (
 from core.exceptions import CoreError, UnitError
 from core.meter import DEFAULT_TIMEZONE, METER_ID_PATTERN, Meter, MeterDefaults, Tariff
 from core.partition import Partition, partition_of
+from core.preferences import Channel, Language, Preference, QuietHours
 from core.units import UNITS, Unit
 
 __all__ = [
@@ -37,15 +38,19 @@ __all__ = [
     "AlertEvent",
     "AlertStatus",
     "AnomalyType",
+    "Channel",
     "CoreError",
     "Episode",
     "FindingCode",
+    "Language",
     "Meter",
     "MeterDefaults",
     "MeterKind",
-    "Partition",
     "Method",
+    "Partition",
+    "Preference",
     "Quality",
+    "QuietHours",
     "Resolution",
     "Severity",
     "Tariff",

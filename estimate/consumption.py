@@ -361,9 +361,7 @@ def _truncate(grid: _Grid, keep: int) -> _Grid:
     )
 
 
-def _estimated_share(
-    grid: _Grid, t: np.ndarray, register: np.ndarray, edge_h: float
-) -> np.ndarray:
+def _estimated_share(grid: _Grid, t: np.ndarray, register: np.ndarray, edge_h: float) -> np.ndarray:
     """Estimated part of each hour's volume; by time when the hour has no volume.
 
     Only the volume between the first and the last real read (``t`` [h on the grid],

@@ -14,6 +14,8 @@ from core import (
     AlertEvent,
     AlertStatus,
     AnomalyType,
+    Channel,
+    Language,
     MeterKind,
     Resolution,
     Severity,
@@ -59,6 +61,9 @@ def test_readings_have_their_natural_key_and_time_index(conn: psycopg.Connection
         pytest.param("alerts", "severity", set(Severity), id="severities"),
         pytest.param("alerts", "status", set(AlertStatus), id="statuses"),
         pytest.param("alert_events", "event", set(AlertEvent), id="events"),
+        pytest.param("notification_preferences", "channel", set(Channel), id="channels"),
+        pytest.param("notification_preferences", "language", set(Language), id="languages"),
+        pytest.param("notification_preferences", "min_severity", set(Severity), id="min_severity"),
     ],
 )
 def test_the_schema_allows_exactly_the_core_codes(
