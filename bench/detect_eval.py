@@ -56,7 +56,8 @@ on the raw background, not by the detectors' rules:
   (glitches too).
 
 Labels that no read can show are counted apart from the recall (see
-``unseen_labels``). ``in-time`` is recall within the deadline (48 h hourly,
+``unseen_labels``), and an alert that finds one is counted apart with it,
+neither true nor false. ``in-time`` is recall within the deadline (48 h hourly,
 7 days coarse); ``FA/100mm`` false alerts per 100 meter-months on the
 background without injections.
 
@@ -366,6 +367,11 @@ def detects(a: Alert, label: Label, as_of: pd.Timestamp) -> bool:
     return a.confirmed_at >= label.start and overlaps(a, label.start, label.end, as_of)
 
 
+def in_natural(a: Alert, natural: dict | None, as_of: pd.Timestamp) -> bool:
+    """Whether an alert overlaps one of the background's own episodes on its meter."""
+    return bool(natural) and any(overlaps(a, s, e, as_of) for s, e in natural.get(a.meter_id, []))
+
+
 class Counts:
     """Counts that add up field by field (the scores of several seeds)."""
 
@@ -412,13 +418,23 @@ class Score(Counts):
         return float(np.median(self.delays_h)) if self.delays_h else math.nan
 
 
-def score(alerts, labels: list[Label], kind: str, as_of, deadline, natural=None) -> Score:
-    """True, false and set-apart alerts, labels found and their delays, for one type."""
+def score(
+    alerts, labels: list[Label], kind: str, as_of, deadline, natural=None, hidden=()
+) -> Score:
+    """True, false and set-apart alerts, labels found and their delays, for one type.
+
+    natural : the background's own episodes, (start, end) per meter.
+    hidden : labels set apart (no read shows them): an alert that finds one is
+        set apart with it, neither true nor false.
+    """
     mine = [a for a in alerts if a.type == kind]
     truth = [lb for lb in labels if lb.type == kind]
-    by_meter = defaultdict(list)
+    by_meter, apart_by_meter = defaultdict(list), defaultdict(list)
     for lb in truth:
         by_meter[lb.meter_id].append(lb)
+    for lb in hidden:
+        if lb.type == kind:
+            apart_by_meter[lb.meter_id].append(lb)
     tp = fp = ignored = 0
     first_seen: dict[int, pd.Timestamp] = {}
     for a in mine:
@@ -428,7 +444,9 @@ def score(alerts, labels: list[Label], kind: str, as_of, deadline, natural=None)
             for lb in hits:
                 key = id(lb)
                 first_seen[key] = min(first_seen.get(key, a.confirmed_at), a.confirmed_at)
-        elif natural and any(overlaps(a, s, e, as_of) for s, e in natural.get(a.meter_id, [])):
+        elif in_natural(a, natural, as_of) or any(
+            detects(a, lb, as_of) for lb in apart_by_meter[a.meter_id]
+        ):
             ignored += 1
         else:
             fp += 1
@@ -464,7 +482,7 @@ def false_alerts(alerts, kind: str, months: float, natural=None, as_of=None) -> 
     for a in alerts:
         if a.type != kind:
             continue
-        if natural and any(overlaps(a, s, e, as_of) for s, e in natural.get(a.meter_id, [])):
+        if in_natural(a, natural, as_of):
             apart += 1
             continue
         count += 1
@@ -539,11 +557,12 @@ def evaluate_seed(backgrounds, cadence: str, seed: int, settings: DetectSettings
     unseen = unseen_labels(injected)
     apart = set().union(*unseen.values())
     labels = [lb for lb in injected.labels if id(lb) not in apart]
+    hidden = [lb for lb in injected.labels if id(lb) in apart]
     deadline = DEADLINES[cadence]
 
-    def judge(found, clean_found, kind, nat=None, truth=labels) -> tuple[Score, FalseAlerts]:
+    def judge(found, clean_found, kind, nat=None) -> tuple[Score, FalseAlerts]:
         return (
-            score(found, truth, kind, as_of, deadline, nat),
+            score(found, labels, kind, as_of, deadline, nat, hidden),
             false_alerts(clean_found, kind, months, nat, as_of),
         )
 

@@ -72,6 +72,13 @@ def test_false_alert_in_a_counted_apart_window_is_counted_apart():
     assert (fa.false, fa.apart, fa.per_100_months) == (1, 1, 10.0)
 
 
+def test_alert_on_a_label_no_read_shows_is_counted_apart_with_it():
+    hidden = leak(T + 30 * DAY)
+    on_hidden = alert(T + 30 * DAY, T + 33 * DAY, T + 31 * DAY)
+    s = de.score([on_hidden], [leak(T)], "continuous_flow", AS_OF, DEADLINE, None, [hidden])
+    assert (s.true, s.false, s.ignored, s.found) == (0, 0, 1, 0)
+
+
 def test_hash_split_is_fixed_and_puts_each_home_in_one_half():
     # md5, not the per-process salted hash(): these never change
     assert [de.home_half(m) for m in ("DAIAD000", "DAIAD001", "DAIAD008")] == [
