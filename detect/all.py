@@ -45,7 +45,7 @@ class DetectSettings(BaseModel):
     )
     explained_overconsumption: bool = Field(
         default=True,
-        description="Drop over-consumption a leak or burst on the meter already explains",
+        description="Drop over-consumption a leak or burst already explains (never a legal notice)",
     )
 
 
@@ -74,7 +74,12 @@ def detect_all(
         reads, meter=meter, as_of=as_of, tariff=tariff, settings=s.overconsumption, series=series
     )
     if s.explained_overconsumption:
-        over = [e for e in over if not any(e.overlaps(x, as_of) for x in leaks + bursts)]
+        # the loi Warsmann notice is owed whatever explains the volume: a leak most of all
+        over = [
+            e
+            for e in over
+            if e.legally_notifiable or not any(e.overlaps(x, as_of) for x in leaks + bursts)
+        ]
     return [
         *leaks,
         *bursts,

@@ -87,7 +87,9 @@ def _merged(episodes: list[Episode], s: LifecycleSettings) -> list[Episode]:
             )
         elif prev.end is not None:
             out.append(episode)
-        # else: the previous episode still goes on and covers this one
+        elif episode.legally_notifiable and not prev.legally_notifiable:
+            # the previous episode goes on and covers this one, but not the notice it carries
+            out[-1] = replace(prev, legally_notifiable=True, evidence=dict(episode.evidence))
     return out
 
 

@@ -5,7 +5,7 @@ import pandas as pd
 
 from core import Meter
 from detect import DetectSettings, detect_all
-from tests.detect.conftest import START, TARIFF, add, reads_from
+from tests.detect.conftest import START, TARIFF, add, household_hourly, reads_from
 
 
 def test_a_leak_explains_its_overconsumption(household):
@@ -45,3 +45,16 @@ def test_as_of_in_any_timezone(household):
     utc = detect_all(reads, meter=meter, as_of=as_of)
     paris = detect_all(reads, meter=meter, as_of=as_of.tz_convert("Europe/Paris"))
     assert paris == utc and utc
+
+
+def test_a_legal_notice_is_kept_though_a_leak_explains_it():
+    """Three years of a household, then a 20 L/h leak through March 2029: the loi
+    Warsmann notice is owed for March, whatever explains the volume."""
+    hourly = household_hourly(1190)
+    leaking = (hourly.index >= "2029-03-01") & (hourly.index < "2029-04-01")
+    reads = reads_from(hourly + np.where(leaking, 20.0, 0.0))
+    meter = Meter("M1", timezone="UTC")
+    episodes = detect_all(reads, meter=meter, as_of=reads.index[-1], tariff=TARIFF)
+    assert any(e.type == "continuous_flow" for e in episodes)
+    notices = [e for e in episodes if e.legally_notifiable]
+    assert [e.evidence["period"] for e in notices] == ["2029-03"]

@@ -146,3 +146,14 @@ def test_resolution_delay_setting(delay):
 
 def test_stored_helper_assigns_ids():
     assert [a.id for a in stored(plan_alerts([], [leak(0, None)], as_of=hours(40)))] == [1]
+
+
+def test_a_notice_covered_by_an_ongoing_episode_keeps_its_flag_and_evidence():
+    ongoing = replace(leak(0, None), type="overconsumption", evidence={"period": "rolling"})
+    notice = replace(
+        leak(100, 200), type="overconsumption", legally_notifiable=True,
+        evidence={"period": "2026-03", "reference_kind": "same_month_previous_years"},
+    )  # fmt: skip
+    alert = plan_alerts([], [ongoing, notice], as_of=hours(300))[0].alert
+    assert alert.legally_notifiable and alert.evidence["period"] == "2026-03"
+    assert alert.start == hours(0) and alert.end is None
