@@ -6,6 +6,7 @@ code or a record defined here is defined nowhere else.
 """
 
 from core.alerts import Alert, AlertChange, Episode
+from core.answers import AnswerKind, CustomerAnswer
 from core.codes import (
     CURVE_QUALITIES,
     CUSTOMER_FACING,
@@ -38,8 +39,10 @@ __all__ = [
     "AlertEvent",
     "AlertStatus",
     "AnomalyType",
+    "AnswerKind",
     "Channel",
     "CoreError",
+    "CustomerAnswer",
     "Episode",
     "FindingCode",
     "Language",
