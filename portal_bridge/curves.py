@@ -110,7 +110,7 @@ def sum_curves(curves: list[pd.DataFrame], factors: list[float], timezone: str) 
     ]
     if not rows:
         return pd.DataFrame(columns=[*CURVE_COLUMNS, PARTIAL])
-    frame = pd.concat(rows, ignore_index=True)
+    frame = pd.concat(rows, ignore_index=True).astype({VOLUME: float, ESTIMATED_SHARE: float})
     frame["estimated_volume"] = frame[VOLUME] * frame[ESTIMATED_SHARE]
     if ENERGY_KWH not in frame:
         frame[ENERGY_KWH] = np.nan
@@ -122,7 +122,8 @@ def sum_curves(curves: list[pd.DataFrame], factors: list[float], timezone: str) 
     ).reset_index()  # fmt: skip
     total = out[VOLUME].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(np.abs(total) > 1e-12, out["estimated_volume"] / total, out["share_mean"])
+        share = np.where(np.abs(total) > 1e-12, out["estimated_volume"].to_numpy(float) / total,
+                         out["share_mean"].to_numpy(float))  # fmt: skip
     out[ESTIMATED_SHARE] = np.clip(np.round(share, 9), 0.0, 1.0)
     out[QUALITY] = np.where(out[ESTIMATED_SHARE] > 0, Quality.ESTIMATED, Quality.ACTUAL)
     dominant = frame.loc[frame.groupby(START)["estimated_volume"].idxmax(), [START, METHOD]]

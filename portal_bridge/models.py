@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -11,6 +11,8 @@ from core import AlertStatus, AnomalyType, Channel, Language, MeterKind, Method,
 from core.units import Unit
 
 CurveQuality = Literal["actual", "estimated"]
+# a Method, as a plain string: curves carry thousands and the store already spells them
+MethodName = Annotated[str, Field(json_schema_extra={"enum": [str(m) for m in Method]})]
 ReadQuality = Literal["actual", "customer", "estimated"]
 
 
@@ -78,7 +80,7 @@ class CurvePoint(Model):
     energy_kwh: float | None = Field(None, description="Gas energy over the period [kWh]")
     quality: CurveQuality
     estimated_share: float = Field(ge=0, le=1, description="Part of the volume estimated [0-1]")
-    method: Method = Field(description="How the volume was measured or estimated")
+    method: MethodName = Field(description="How the volume was measured or estimated")
     partial: bool = Field(False, description="Cut at a contract boundary: part of the period")
 
 
