@@ -136,7 +136,9 @@ def meter_scope(meter_id: MeterId, request: Request, who: ClaimsDep) -> Iterator
         yield MeterScope(conn, found.installation, who, grant)
 
 
-def account_scope(account_id: AccountId, request: Request, who: ClaimsDep) -> Iterator[AccountScope]:
+def account_scope(
+    account_id: AccountId, request: Request, who: ClaimsDep
+) -> Iterator[AccountScope]:
     """The account of the path, if it is the token's (or the token is a service's)."""
     found = services(request)
     with found.pool.connection() as conn:
@@ -155,7 +157,9 @@ def erased_account_scope(
     found = services(request)
     with found.pool.connection() as conn:
         mine = who.account_id in (None, account_id)
-        known = fetch_account_exists(conn, account_id) or fetch_erasure(conn, account_id) is not None
+        known = (
+            fetch_account_exists(conn, account_id) or fetch_erasure(conn, account_id) is not None
+        )
         _audit(conn, request, who, "account", account_id, mine and known)
         if not (mine and known):
             raise not_found("account", account_id)

@@ -11,9 +11,8 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, Depends, FastAPI, Response
+from fastapi import FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.security import HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 from psycopg_pool import ConnectionPool
@@ -22,16 +21,11 @@ from portal_bridge.access import Services
 from portal_bridge.auth import RateLimit, TokenVerifier
 from portal_bridge.config import BridgeConfig, Installation
 from portal_bridge.middleware import BodyLimit, RequestMetrics, SecurityHeaders
-from portal_bridge.problems import Problem, install_problem_handlers
-from portal_bridge.routes import PUBLIC_ROUTERS, ROUTERS
+from portal_bridge.problems import install_problem_handlers
+from portal_bridge.routes import ROUTERS
 
 API_VERSION = "1.0.0"
-POOL_SIZE = 16  # connections per worker: the thread pool's requests at once, about
-# the error answers every authenticated route may give, in its OpenAPI document
-ERRORS = {code: {"model": Problem, "content": {"application/problem+json": {}}, "description": why}
-          for code, why in ((401, "No valid token"), (404, "Unknown, or not this token's"),
-                            (422, "A parameter or the body cannot be used"),
-                            (429, "Too many requests for this token"))}  # fmt: skip
+POOL_SIZE = 16  # connections per worker: about the thread pool's requests at once
 
 
 def create_app(config: BridgeConfig, installation: Installation) -> FastAPI:
@@ -54,22 +48,12 @@ def create_app(config: BridgeConfig, installation: Installation) -> FastAPI:
                   "estimated told apart, alerts, manual reads, GDPR rights.")  # fmt: skip
     app.state.services = Services(installation, verifier, RateLimit(config.rate_limit), pool)
     install_problem_handlers(app)
-    secured = APIRouter(prefix="/v1", dependencies=[_bearer_scheme()], responses=ERRORS)  # type: ignore[arg-type]
     for router in ROUTERS:
-        secured.include_router(router)
-    app.include_router(secured)
-    for router in PUBLIC_ROUTERS:
-        app.include_router(router, prefix="/v1")
+        app.include_router(router)
     registry = CollectorRegistry()
     app.add_api_route("/metrics", _metrics_endpoint(registry), include_in_schema=False)
     _add_middleware(app, config, registry)
     return app
-
-
-def _bearer_scheme() -> object:
-    """The bearer scheme in the OpenAPI document (checking is ``access.claims``'s job)."""
-    return Depends(HTTPBearer(auto_error=False, bearerFormat="JWT",
-                              description="A JWT from the portal: sub, scope, exp"))  # fmt: skip
 
 
 def _add_middleware(app: FastAPI, config: BridgeConfig, registry: CollectorRegistry) -> None:

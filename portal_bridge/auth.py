@@ -104,7 +104,9 @@ class TokenVerifier:
         except jwt.ExpiredSignatureError:
             raise _unauthorized("the token has expired; ask the portal for a new one") from None
         except jwt.ImmatureSignatureError:
-            raise _unauthorized("the token is not valid yet (nbf); check the portal's clock") from None
+            raise _unauthorized(
+                "the token is not valid yet (nbf); check the portal's clock"
+            ) from None
         except jwt.InvalidTokenError as exc:
             raise _unauthorized(f"the token was refused: {exc}") from None
         return _claims(payload)

@@ -31,14 +31,13 @@ class BridgeConfig(BaseModel):
     audience: str | None = Field(None, description="Required token audience (aud), if set")
     issuer: str | None = Field(None, description="Required token issuer (iss), if set")
     cors_origins: list[str] = Field(
-        default_factory=list, description="Portal origins allowed by CORS, e.g. https://portal.example"
+        default_factory=list,
+        description="Portal origins allowed by CORS, e.g. https://portal.example",
     )
     rate_limit: str = Field(
         "600/minute", description="Requests allowed per token subject, e.g. 600/minute"
     )
-    max_body_bytes: int = Field(
-        16_384, gt=0, description="Largest request body accepted [bytes]"
-    )
+    max_body_bytes: int = Field(16_384, gt=0, description="Largest request body accepted [bytes]")
     leeway_s: float = Field(
         10.0, ge=0, le=300, description="Clock skew tolerated on exp and nbf [s]"
     )

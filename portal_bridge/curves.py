@@ -76,13 +76,24 @@ def curve_points(curve: pd.DataFrame, unit: str) -> list[CurvePoint]:
     energy = curve[ENERGY_KWH] if ENERGY_KWH in curve else pd.Series(np.nan, index=curve.index)
     return [
         CurvePoint.model_construct(
-            start=start.to_pydatetime(), volume=float(volume), unit=unit,
-            energy_kwh=None if np.isnan(kwh) else float(kwh), quality=quality,
-            estimated_share=float(share), method=method, partial=bool(partial),
+            start=start.to_pydatetime(),
+            volume=float(volume),
+            unit=unit,
+            energy_kwh=None if np.isnan(kwh) else float(kwh),
+            quality=quality,
+            estimated_share=float(share),
+            method=method,
+            partial=bool(partial),
         )  # fmt: skip
         for start, volume, kwh, quality, share, method, partial in zip(
-            curve[START], curve[VOLUME], energy, curve[QUALITY], curve[ESTIMATED_SHARE],
-            curve[METHOD], curve[PARTIAL], strict=True,
+            curve[START],
+            curve[VOLUME],
+            energy,
+            curve[QUALITY],
+            curve[ESTIMATED_SHARE],
+            curve[METHOD],
+            curve[PARTIAL],
+            strict=True,
         )  # fmt: skip
     ]
 
@@ -104,7 +115,9 @@ def sum_curves(curves: list[pd.DataFrame], factors: list[float], timezone: str) 
     """Several meters' curves summed by period start, each volume times its factor (to
     m3): shares weighted by volume, the method carrying most estimated volume."""
     rows = [
-        curve.assign(**{VOLUME: curve[VOLUME] * factor, START: curve[START].dt.tz_convert(timezone)})
+        curve.assign(
+            **{VOLUME: curve[VOLUME] * factor, START: curve[START].dt.tz_convert(timezone)}
+        )
         for curve, factor in zip(curves, factors, strict=True)
         if len(curve)
     ]

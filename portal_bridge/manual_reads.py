@@ -37,7 +37,9 @@ def judge_read(
     (``ts, index, quality``); raises a 422 problem when validation would refuse it."""
     new = pd.DataFrame({TS: [at], INDEX: [index], QUALITY: ["customer"]})
     before = validate_meter(reads, meter, settings=settings).findings
-    after = validate_meter(pd.concat([reads, new], ignore_index=True), meter, settings=settings).findings
+    after = validate_meter(
+        pd.concat([reads, new], ignore_index=True), meter, settings=settings
+    ).findings
     own = after[after[TS] == at]
     refused = own[own[CODE].isin(REFUSED)]
     if len(refused):
@@ -51,10 +53,15 @@ def judge_read(
     return Judgement(findings, bool(own[CODE].isin(FLAGGED).any()))
 
 
-def _refusal(reads: pd.DataFrame, meter: Meter, at: pd.Timestamp, index: float, why: str) -> ApiError:
+def _refusal(
+    reads: pd.DataFrame, meter: Meter, at: pd.Timestamp, index: float, why: str
+) -> ApiError:
     """The 422 of a refused read, naming the read it contradicts and what to do."""
     earlier, later = reads[reads[TS] < at], reads[reads[TS] > at]
-    unit, told = meter.unit, f"meter {meter.meter_id} index {index:g} {meter.unit} at {_iso(at, meter)}"
+    unit, told = (
+        meter.unit,
+        f"meter {meter.meter_id} index {index:g} {meter.unit} at {_iso(at, meter)}",
+    )
     digits = f" (the register has {meter.digits} digits)" if meter.digits else ""
     if why == "above_next" and len(later):
         nxt = later.iloc[0]

@@ -7,7 +7,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core import AlertStatus, AnomalyType, Channel, Language, MeterKind, Method, Resolution, Severity
+from core import (
+    AlertStatus,
+    AnomalyType,
+    Channel,
+    Language,
+    MeterKind,
+    Method,
+    Resolution,
+    Severity,
+)
 from core.units import Unit
 
 CurveQuality = Literal["actual", "estimated"]

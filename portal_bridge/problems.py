@@ -63,7 +63,9 @@ def unprocessable(name: str, reason: str) -> ApiError:
     return error
 
 
-def problem_response(request: Request, problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
+def problem_response(
+    request: Request, problem: Problem, headers: dict[str, str] | None = None
+) -> JSONResponse:
     """The problem as a JSON response of its status."""
     problem.instance = request.url.path
     body = problem.model_dump(exclude_none=True)

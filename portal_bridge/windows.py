@@ -123,7 +123,9 @@ def read_cursor(cursor: str) -> pd.Timestamp:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         ts = pd.Timestamp(datetime.fromisoformat(text))
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise unprocessable("query.cursor", "not a cursor this API gave; start again without it") from None
+        raise unprocessable(
+            "query.cursor", "not a cursor this API gave; start again without it"
+        ) from None
     if ts.tz is None or not EARLIEST <= ts < LATEST:
         raise unprocessable("query.cursor", "not a cursor this API gave; start again without it")
     return ts.tz_convert("UTC")

@@ -82,7 +82,9 @@ def fetch_account_periods(conn: psycopg.Connection, account_id: str) -> pd.DataF
 def periods_by_meter(rows: pd.DataFrame) -> dict[str, list[Period]]:
     """The periods of each meter of ``fetch_account_periods`` rows, in their order."""
     out: dict[str, list[Period]] = {}
-    for meter_id, contract, lo, hi in rows[["meter_id", "contract_id", "start_at", "end_at"]].itertuples(index=False):
+    for meter_id, contract, lo, hi in rows[
+        ["meter_id", "contract_id", "start_at", "end_at"]
+    ].itertuples(index=False):
         out.setdefault(str(meter_id), []).append(Period(_ts(lo), _ts(hi), contract))
     return out
 

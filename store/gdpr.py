@@ -25,9 +25,7 @@ class Erasure:
     preferences_deleted: int
 
 
-def fetch_period_readings(
-    conn: psycopg.Connection, meter_id: str, period: Period
-) -> pd.DataFrame:
+def fetch_period_readings(conn: psycopg.Connection, meter_id: str, period: Period) -> pd.DataFrame:
     """A meter's readings inside ``period``: ``meter_id, ts, index, quality, source``."""
     cur = conn.execute(
         "SELECT meter_id, ts, index_value, quality, source FROM readings WHERE meter_id = %(m)s"

@@ -23,5 +23,5 @@ ROUTERS = [
     projection.router,
     preferences.router,
     gdpr.router,
+    health.router,
 ]
-PUBLIC_ROUTERS = [health.router]

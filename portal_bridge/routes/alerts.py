@@ -5,16 +5,17 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from core import Alert, Language
 from portal_bridge.access import AlertAccess, MeterAccess, visible
 from portal_bridge.alert_text import render_alert
 from portal_bridge.models import Acknowledged, AlertOut, Alerts
+from portal_bridge.routing import v1_router
 from portal_bridge.times import local, required_local
 from store.alerts import acknowledge_alert, fetch_alerts
 
-router = APIRouter(tags=["alerts"])
+router = v1_router("alerts")
 # open: open and acknowledged (what still needs attention), as `releve alerts` has it
 STATUSES = {"open": "unresolved", "acknowledged": "acknowledged", "resolved": "resolved",
             "all": None}  # fmt: skip
@@ -43,7 +44,9 @@ def acknowledge(scope: AlertAccess) -> Acknowledged:
     alert = scope.alert
     assert alert.id is not None
     before = acknowledge_alert(scope.conn, alert.id, at=scope.installation.clock())
-    after = next(a for a in fetch_alerts(scope.conn, meter_ids=[alert.meter_id]) if a.id == alert.id)
+    after = next(
+        a for a in fetch_alerts(scope.conn, meter_ids=[alert.meter_id]) if a.id == alert.id
+    )
     return Acknowledged(
         alert=alert_out(after, scope.language(), scope.grant.meter.timezone),
         previous_status=before or alert.status,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import pandas as pd
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from core import Meter, MeterKind, Resolution
 from core.contracts import Period
@@ -14,12 +14,13 @@ from portal_bridge.curves import compare_points, curve_points, fetch_meter_curve
 from portal_bridge.models import AccountCurve, Curve, SiteCurve
 from portal_bridge.problems import unprocessable
 from portal_bridge.responses import json_response
+from portal_bridge.routing import v1_router
 from portal_bridge.times import required_local
 from portal_bridge.windows import Window, curve_window
 from store.bridge import fetch_account_periods, periods_by_meter
 from store.meters import fetch_meter_models
 
-router = APIRouter(tags=["curves"])
+router = v1_router("curves")
 ResolutionQ = Annotated[Resolution, Query(description="hour, day, month or year (local calendar)")]
 FromQ = Annotated[
     str | None,
@@ -75,7 +76,9 @@ def account_curve(
     previous = None
     if compare:
         earlier = window.previous_year()
-        curves_before = [fetch_meter_curve(scope.conn, meters[m], periods[m], earlier) for m in meters]
+        curves_before = [
+            fetch_meter_curve(scope.conn, meters[m], periods[m], earlier) for m in meters
+        ]
         summed = sum_curves(curves_before, [meters[m].m3_per_unit for m in meters], zone)
         previous = compare_points(summed, "m3", zone)
     return json_response(AccountCurve.model_construct(
@@ -104,7 +107,8 @@ def _by_site(
         groups.setdefault(site_of.get(meter_id), []).append(meter_id)
     return [
         SiteCurve.model_construct(
-            site_id=site, meters=ids,
+            site_id=site,
+            meters=ids,
             points=curve_points(_summed(curves, meters, ids, window.timezone), "m3"),
         )  # fmt: skip
         for site, ids in groups.items()

@@ -8,7 +8,7 @@ import json
 import zipfile
 
 import pandas as pd
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from portal_bridge.access import AccountAccess, AccountScope, ErasableAccount, visible
 from portal_bridge.models import ErasureOut
@@ -16,11 +16,12 @@ from portal_bridge.responses import json_response
 from portal_bridge.routes.alerts import alert_out
 from portal_bridge.routes.meters import account_meters
 from portal_bridge.routes.preferences import read_preferences
+from portal_bridge.routing import v1_router
 from store.alerts import fetch_alerts
 from store.bridge import fetch_account_periods, fetch_language, periods_by_meter
 from store.gdpr import Erasure, fetch_erasure, fetch_period_readings, write_erasure
 
-router = APIRouter(tags=["gdpr"])
+router = v1_router("gdpr")
 ZIP = "application/zip"
 
 

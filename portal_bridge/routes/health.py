@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from portal_bridge.access import services
 from portal_bridge.models import Health
 from portal_bridge.responses import json_response
+from portal_bridge.routing import v1_router
 from store.migrate import fetch_applied, read_migrations
 
-router = APIRouter(tags=["health"])
+router = v1_router("health", secured=False)
 
 
 @router.get("/health", response_model=Health, responses={503: {"model": Health}})

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from core import Quality
 from portal_bridge.access import MeterAccess
 from portal_bridge.models import IndexOut
 from portal_bridge.problems import unprocessable
+from portal_bridge.routing import v1_router
 from portal_bridge.times import local, required_local
 from portal_bridge.windows import parse_instant
 from store.curves import fetch_index_at
 
-router = APIRouter(tags=["readings"])
+router = v1_router("readings")
 
 
 @router.get("/meters/{meter_id}/index", response_model=IndexOut)
 def index_at(
     scope: MeterAccess,
-    at: Annotated[str, Query(max_length=40, description="The instant, ISO 8601 (no offset: local)")],
+    at: Annotated[
+        str, Query(max_length=40, description="The instant, ISO 8601 (no offset: local)")
+    ],
 ) -> IndexOut:
     """The index at ``at``: as read when a read was taken then, else estimated from the
     curve since the read before (``quality`` says which). A contract's holder may ask

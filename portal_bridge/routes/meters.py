@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
-from fastapi import APIRouter
 
 from portal_bridge.access import AccountAccess, AccountScope
 from portal_bridge.models import AccountMeters, ContractOut, LastRead, MeterOut, PeriodOut
+from portal_bridge.routing import v1_router
 from portal_bridge.times import local
 from store.bridge import (
     fetch_account_periods,
@@ -15,7 +15,7 @@ from store.bridge import (
     periods_by_meter,
 )
 
-router = APIRouter(tags=["accounts"])
+router = v1_router("accounts")
 
 
 @router.get("/accounts/{account_id}/meters", response_model=AccountMeters)
@@ -28,12 +28,18 @@ def account_meters(scope: AccountAccess) -> AccountMeters:
     contracts = fetch_contracts(scope.conn, scope.account_id)
     return AccountMeters(
         account_id=scope.account_id,
-        sites=sorted({str(s) for s in periods["site_id"].dropna()}
-                     | {str(s) for s in contracts["site_id"].dropna()}),  # fmt: skip
+        sites=sorted(
+            {str(s) for s in periods["site_id"].dropna()}
+            | {str(s) for s in contracts["site_id"].dropna()}
+        ),  # fmt: skip
         contracts=[
-            ContractOut(contract_id=row.contract_id, site_id=row.site_id,
-                        start=local(row.start_at, zone), end=local(row.end_at, zone),
-                        status=_status(row.start_at, row.end_at, now))  # fmt: skip
+            ContractOut(
+                contract_id=row.contract_id,
+                site_id=row.site_id,
+                start=local(row.start_at, zone),
+                end=local(row.end_at, zone),
+                status=_status(row.start_at, row.end_at, now),
+            )  # fmt: skip
             for row in contracts.itertuples()
         ],
         meters=meters,

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import re
 
-from fastapi import APIRouter
-
 from core import Channel, Preference, QuietHours
 from portal_bridge.access import AccountAccess
 from portal_bridge.models import PreferenceIn, Preferences
 from portal_bridge.problems import unprocessable
+from portal_bridge.routing import v1_router
 from store.preferences import delete_preferences, fetch_preferences, upsert_preferences
 
-router = APIRouter(tags=["accounts"])
+router = v1_router("accounts")
 # What an address must look like on each channel (the notifier sends to nothing else).
 ADDRESS = {
-    Channel.EMAIL: (re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+"), "an e-mail address such as name@example.fr"),
-    Channel.SMS: (re.compile(r"\+[1-9][0-9]{6,14}"), "a phone number in E.164 form such as +33612345678"),
+    Channel.EMAIL: (
+        re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+"),
+        "an e-mail address such as name@example.fr",
+    ),
+    Channel.SMS: (
+        re.compile(r"\+[1-9][0-9]{6,14}"),
+        "a phone number in E.164 form such as +33612345678",
+    ),
     Channel.WEBHOOK: (re.compile(r"https://[^\s]+"), "an https:// URL"),
 }
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import pandas as pd
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from core import Meter
 from core.columns import ESTIMATED_SHARE, TS, VOLUME
@@ -16,13 +16,14 @@ from estimate.projection import Projection as YearProjection
 from portal_bridge.access import AccountAccess, AccountScope
 from portal_bridge.models import MeterProjection, Projection
 from portal_bridge.problems import unprocessable
+from portal_bridge.routing import v1_router
 from portal_bridge.times import required_local
 from portal_bridge.windows import YEAR, parse_instant, shift
 from store.bridge import fetch_account_periods, periods_by_meter
 from store.consumption import fetch_hourly
 from store.meters import fetch_meter_models
 
-router = APIRouter(tags=["accounts"])
+router = v1_router("accounts")
 
 
 @router.get("/accounts/{account_id}/projection", response_model=Projection)

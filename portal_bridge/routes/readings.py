@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pandas as pd
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from core import Meter, Quality, Resolution
 from core.columns import ESTIMATED_SHARE, START, VOLUME
@@ -20,12 +20,13 @@ from portal_bridge.manual_reads import judge_read
 from portal_bridge.models import CurveChange, Finding, LastRead, ReadingIn, ReadingResult
 from portal_bridge.problems import ApiError, unprocessable
 from portal_bridge.responses import json_response
+from portal_bridge.routing import v1_router
 from portal_bridge.times import local, required_local
 from portal_bridge.windows import period_ceil, period_floor
 from store.bridge import fetch_last_reads, fetch_reads_around
 from store.curves import fetch_curve
 
-router = APIRouter(tags=["readings"])
+router = v1_router("readings")
 FUTURE_TOLERANCE = pd.Timedelta(minutes=5)  # a phone's clock a little ahead is not the future
 NEIGHBOURS = pd.Timedelta(days=120)  # reads around a manual read that validation looks at
 SOURCE = "portal"
@@ -73,7 +74,11 @@ def _checked(scope: MeterScope, body: ReadingIn, now: pd.Timestamp) -> tuple[pd.
     """The read's instant [UTC] and index in the meter's unit, or a 422 saying what is wrong."""
     meter = scope.grant.meter
     at = pd.Timestamp(body.timestamp)
-    at = at.tz_localize(meter.timezone, ambiguous=True, nonexistent="shift_forward") if at.tz is None else at
+    at = (
+        at.tz_localize(meter.timezone, ambiguous=True, nonexistent="shift_forward")
+        if at.tz is None
+        else at
+    )
     at = at.tz_convert("UTC")
     if at > now + FUTURE_TOLERANCE:
         raise unprocessable("body.timestamp", f"{at.tz_convert(meter.timezone).isoformat()} is in the "
@@ -111,7 +116,9 @@ def _replay(scope: MeterScope, at: pd.Timestamp, index: float, stored: float) ->
     return json_response(result, status_code=200)
 
 
-def _store(scope: MeterScope, meter: Meter, at: pd.Timestamp, index: float, body: ReadingIn) -> None:
+def _store(
+    scope: MeterScope, meter: Meter, at: pd.Timestamp, index: float, body: ReadingIn
+) -> None:
     """Through the one write path, with the quality of a customer's read."""
     raw = json.dumps(body.model_dump(mode="json"))
     frame = pd.DataFrame({"meter_id": [meter.meter_id], "ts": [at], "index": [index],
@@ -148,10 +155,13 @@ def _days(before: pd.DataFrame, after: pd.DataFrame) -> list[CurveChange]:
         {f"{VOLUME}_before": 0.0, f"{VOLUME}_after": 0.0, f"{ESTIMATED_SHARE}_before": 0.0,
          f"{ESTIMATED_SHARE}_after": 0.0})  # fmt: skip
     return [
-        CurveChange(start=row[START].to_pydatetime(), volume_before=row[f"{VOLUME}_before"],
-                    volume_after=row[f"{VOLUME}_after"],
-                    estimated_share_before=row[f"{ESTIMATED_SHARE}_before"],
-                    estimated_share_after=row[f"{ESTIMATED_SHARE}_after"])  # fmt: skip
+        CurveChange(
+            start=row[START].to_pydatetime(),
+            volume_before=row[f"{VOLUME}_before"],
+            volume_after=row[f"{VOLUME}_after"],
+            estimated_share_before=row[f"{ESTIMATED_SHARE}_before"],
+            estimated_share_after=row[f"{ESTIMATED_SHARE}_after"],
+        )  # fmt: skip
         for _, row in merged.sort_values(START).iterrows()
     ]
 

@@ -40,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     for row in log.itertuples():
         answer = "granted" if row.granted else "404"
-        print(f"{row.at}  {row.scope:<8} {row.subject:<20} {row.method:<4} {row.route:<48} "
-              f"{row.object_type} {row.object_id} {answer} from {row.client or '-'}")
+        print(
+            f"{row.at}  {row.scope:<8} {row.subject:<20} {row.method:<4} {row.route:<48} "
+            f"{row.object_type} {row.object_id} {answer} from {row.client or '-'}"
+        )
     return 0

@@ -73,10 +73,14 @@ def seeded_url(pg_server_url: str, seeded_template: str) -> Iterator[str]:
         admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")  # type: ignore[arg-type]
 
 
-def make_app(url: str, config: BridgeConfig | None = None, settings: Settings = SETTINGS) -> FastAPI:
+def make_app(
+    url: str, config: BridgeConfig | None = None, settings: Settings = SETTINGS
+) -> FastAPI:
     """The bridge on ``url`` with the seed's clock."""
     settings = settings.model_copy(update={"database_url": url})
-    return create_app(config or BridgeConfig(), dataclasses.replace(installation(settings), clock=lambda: NOW))
+    return create_app(
+        config or BridgeConfig(), dataclasses.replace(installation(settings), clock=lambda: NOW)
+    )
 
 
 @contextmanager

@@ -42,7 +42,9 @@ def _meter(meter_id: str, kind: str, unit: str, **more: object) -> dict[str, obj
     return {**row, **more}
 
 
-def _reads(meter_id: str, ts: pd.DatetimeIndex, per_hour: float, unit: str, seed: int) -> pd.DataFrame:
+def _reads(
+    meter_id: str, ts: pd.DatetimeIndex, per_hour: float, unit: str, seed: int
+) -> pd.DataFrame:
     """Reads of a register passing about ``per_hour`` [unit/h] with a daily rhythm."""
     rng = np.random.default_rng(seed)
     stamps = ts.as_unit("ns").asi8

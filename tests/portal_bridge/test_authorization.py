@@ -44,7 +44,9 @@ def secured(doc: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def live(pg_server_url: str, seeded_template: str) -> Iterator[tuple[httpx.Client, dict[str, Any], dict[str, int]]]:
+def live(
+    pg_server_url: str, seeded_template: str
+) -> Iterator[tuple[httpx.Client, dict[str, Any], dict[str, int]]]:
     """One bridge for the whole matrix (its tests change nothing the others read), its
     document, and the alert ids of each account."""
     import psycopg
@@ -56,7 +58,9 @@ def live(pg_server_url: str, seeded_template: str) -> Iterator[tuple[httpx.Clien
         admin.execute(f"CREATE DATABASE {name} TEMPLATE {seeded_template}")  # type: ignore[arg-type]
     url = make_conninfo(pg_server_url, dbname=name)
     with psycopg.connect(url) as conn:
-        alerts = dict(conn.execute("SELECT meter_id, min(id) FROM alerts GROUP BY meter_id").fetchall())
+        alerts = dict(
+            conn.execute("SELECT meter_id, min(id) FROM alerts GROUP BY meter_id").fetchall()
+        )
     try:
         with serving(make_app(url)) as base, httpx.Client(base_url=base, timeout=60) as http:
             doc = http.get("/v1/openapi.json").json()
@@ -75,9 +79,13 @@ def fill(path: str, ids: dict[str, Any]) -> str:
     return path.format(**ids)
 
 
-def call(http: httpx.Client, method: str, path: str, url: str, headers: dict[str, str]) -> httpx.Response:
+def call(
+    http: httpx.Client, method: str, path: str, url: str, headers: dict[str, str]
+) -> httpx.Response:
     body = BODIES.get(path)
-    return http.request(method, url, headers=headers, json=body if method in ("POST", "PUT") else None)
+    return http.request(
+        method, url, headers=headers, json=body if method in ("POST", "PUT") else None
+    )
 
 
 def test_the_document_secures_every_v1_route_but_health(live: Any) -> None:
@@ -92,7 +100,9 @@ def bad_tokens() -> dict[str, str | None]:
     good = token("A-1")
     head, payload, signature = good.split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
-    forged = base64.urlsafe_b64encode(json.dumps({**claims, "sub": "B-1"}).encode()).decode().rstrip("=")
+    forged = (
+        base64.urlsafe_b64encode(json.dumps({**claims, "sub": "B-1"}).encode()).decode().rstrip("=")
+    )
     none_head = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').decode().rstrip("=")
     other_key = ec.generate_private_key(ec.SECP256R1())
     now = pd.Timestamp.now(tz="UTC")
@@ -115,7 +125,11 @@ def bad_tokens() -> dict[str, str | None]:
 def test_every_secured_route_refuses_a_bad_token_with_401(live: Any, name: str) -> None:
     http, doc, alerts = live
     bad = bad_tokens()[name]
-    headers = {} if bad is None else {"Authorization": bad if bad.startswith("Basic") else f"Bearer {bad}"}
+    headers = (
+        {}
+        if bad is None
+        else {"Authorization": bad if bad.startswith("Basic") else f"Bearer {bad}"}
+    )
     answers = {}
     for method, path in secured(doc):
         response = call(http, method, path, fill(path, {**OWN, "alert_id": alerts["own"]}), headers)
@@ -135,7 +149,9 @@ def test_every_route_with_an_id_answers_404_for_another_accounts_object(live: An
         answers[f"{method} {path}"] = response.status_code
         unknown = call(http, method, path, fill(path, UNKNOWN), bearer("A-1"))
         # nothing tells an existing object of another account from one that does not exist
-        assert _blind(response.json(), OTHERS, alerts["others"]) == _blind(unknown.json(), UNKNOWN, UNKNOWN["alert_id"])
+        assert _blind(response.json(), OTHERS, alerts["others"]) == _blind(
+            unknown.json(), UNKNOWN, UNKNOWN["alert_id"]
+        )
     assert set(answers.values()) == {404}, answers
 
 
@@ -152,7 +168,11 @@ def test_an_unknown_id_answers_the_same_404(live: Any) -> None:
         url = fill(path, UNKNOWN)
         for who in ("A-1", "ops"):
             scope = "service" if who == "ops" else "customer"
-            assert call(http, method, path, url, bearer(who, scope)).status_code == 404, (method, path, who)
+            assert call(http, method, path, url, bearer(who, scope)).status_code == 404, (
+                method,
+                path,
+                who,
+            )
 
 
 def test_a_customers_own_objects_and_a_service_reach_them(live: Any) -> None:
@@ -161,7 +181,12 @@ def test_a_customers_own_objects_and_a_service_reach_them(live: Any) -> None:
     for method, path in reads:
         params = {"/v1/meters/{meter_id}/index": {"at": "2026-03-31T12:00"},
                   "/v1/accounts/{account_id}/curve": {"kind": "water"}}.get(path)  # fmt: skip
-        own = http.request(method, fill(path, {**OWN, "alert_id": alerts["own"]}), headers=bearer("A-1"), params=params)
+        own = http.request(
+            method,
+            fill(path, {**OWN, "alert_id": alerts["own"]}),
+            headers=bearer("A-1"),
+            params=params,
+        )
         assert own.status_code == 200, (path, own.text)
         other = http.request(method, fill(path, {**OTHERS, "alert_id": alerts["others"]}),
                              headers=bearer("ops", "service"), params=params)  # fmt: skip
@@ -178,8 +203,18 @@ def test_each_occupant_of_a_moved_meter_reaches_only_its_own_period(live: Any) -
     assert old["points"] and new["points"]
     assert max(pd.Timestamp(p["start"]) for p in old["points"]) < move
     assert min(pd.Timestamp(p["start"]) for p in new["points"]) >= move
-    assert http.get("/v1/meters/W-3/index", params={"at": "2026-03-20"}, headers=bearer("A-2")).status_code == 422
-    assert http.get("/v1/meters/W-3/index", params={"at": "2026-03-15T00:00"}, headers=bearer("A-2")).status_code == 200
+    assert (
+        http.get(
+            "/v1/meters/W-3/index", params={"at": "2026-03-20"}, headers=bearer("A-2")
+        ).status_code
+        == 422
+    )
+    assert (
+        http.get(
+            "/v1/meters/W-3/index", params={"at": "2026-03-15T00:00"}, headers=bearer("A-2")
+        ).status_code
+        == 200
+    )
 
 
 def test_a_public_key_verifies_es256_tokens_and_refuses_them_signed_by_another(
@@ -193,16 +228,31 @@ def test_a_public_key_verifies_es256_tokens_and_refuses_them_signed_by_another(
                     serialization.PublicFormat.SubjectPublicKeyInfo))  # fmt: skip
     config = BridgeConfig(public_key_path=pem, audience="releve", issuer="https://portal.example")
     with serving(make_app(seeded_url, config)) as base, httpx.Client(base_url=base) as http:
+
         def ask(**claims: Any) -> int:
             signed = token("A-1", key=claims.pop("key", key), algorithm="ES256", **claims)
-            return http.get("/v1/accounts/A-1/meters", headers={"Authorization": f"Bearer {signed}"}).status_code
+            return http.get(
+                "/v1/accounts/A-1/meters", headers={"Authorization": f"Bearer {signed}"}
+            ).status_code
 
         assert ask(aud="releve", iss="https://portal.example") == 200
         assert ask(aud="someone-else", iss="https://portal.example") == 401
         assert ask(aud="releve", iss="https://elsewhere.example") == 401
-        assert ask(aud="releve", iss="https://portal.example", key=ec.generate_private_key(ec.SECP256R1())) == 401
+        assert (
+            ask(
+                aud="releve",
+                iss="https://portal.example",
+                key=ec.generate_private_key(ec.SECP256R1()),
+            )
+            == 401
+        )
         # the public key is no HS256 secret: the classic key-confusion token is refused
         pem_text = pem.read_text()
         confused = token("A-1", key="x" * 40, aud="releve", iss="https://portal.example")
-        assert http.get("/v1/accounts/A-1/meters", headers={"Authorization": f"Bearer {confused}"}).status_code == 401
+        assert (
+            http.get(
+                "/v1/accounts/A-1/meters", headers={"Authorization": f"Bearer {confused}"}
+            ).status_code
+            == 401
+        )
         assert "PUBLIC KEY" in pem_text
