@@ -97,7 +97,7 @@ class TokenVerifier:
                     f"tokens signed with {algorithm!r} are not accepted; use {', '.join(self.keys)}"
                 )
             payload = jwt.decode(
-                token.strip(), key, algorithms=[algorithm], audience=self.config.audience,
+                token.strip(), key, algorithms=[str(algorithm)], audience=self.config.audience,
                 issuer=self.config.issuer, leeway=self.config.leeway_s,
                 options={"require": ["exp", "sub", "scope"], "verify_aud": self.config.audience is not None},
             )  # fmt: skip

@@ -55,7 +55,10 @@ def judge_read(
 def _refusal(reads: pd.DataFrame, meter: Meter, at: pd.Timestamp, index: float) -> ApiError:
     """The 422 of a refused read, naming the read it contradicts and what to do."""
     earlier, later = reads[reads[TS] < at], reads[reads[TS] > at]
-    unit, told = meter.unit, f"meter {meter.meter_id} index {index:g} {meter.unit} at {_iso(at, meter)}"
+    unit, told = (
+        meter.unit,
+        f"meter {meter.meter_id} index {index:g} {meter.unit} at {_iso(at, meter)}",
+    )
     digits = f" (the register has {meter.digits} digits)" if meter.digits else ""
     if len(earlier) and index < earlier[INDEX].iloc[-1]:
         prev = earlier.iloc[-1]

@@ -175,7 +175,7 @@ def demo_token(settings: Settings, account_id: str = DEMO_ACCOUNT) -> str:
     now = pd.Timestamp.now(tz="UTC")
     claims = {"sub": account_id, "scope": "customer", "iat": int(now.timestamp()),
               "exp": int((now + pd.Timedelta(days=1)).timestamp())}  # fmt: skip
-    return jwt.encode(claims, settings.portal_secret, algorithm="HS256")
+    return jwt.encode(claims, settings.portal_secret or "", algorithm="HS256")
 
 
 def step_bridge(ctx: DemoContext) -> None:

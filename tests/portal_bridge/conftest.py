@@ -13,13 +13,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
 import jwt
 import pandas as pd
 import psycopg
 import pytest
-from fastapi import FastAPI
-import httpx
 import uvicorn
+from fastapi import FastAPI
 from psycopg.conninfo import make_conninfo
 
 from portal_bridge import BridgeConfig, create_app

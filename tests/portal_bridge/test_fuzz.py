@@ -53,6 +53,8 @@ def test_no_500_and_every_answer_fits_the_document(bridge_url: str, who: tuple[s
         @settings(max_examples=30, deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))  # fmt: skip
         def fuzz(case: schemathesis.Case) -> None:
-            case.call_and_validate(base_url=bridge_url, headers=bearer(*who), excluded_checks=EXCLUDED)
+            case.call_and_validate(
+                base_url=bridge_url, headers=bearer(*who), excluded_checks=EXCLUDED
+            )
 
         fuzz()

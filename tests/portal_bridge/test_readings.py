@@ -29,8 +29,13 @@ def test_a_read_in_a_gap_reshapes_the_curve_as_the_answer_says(
                          "index": before / 1000 + 0.05, "unit": "m3"})  # fmt: skip
     assert posted.status_code == 201, posted.text
     result = posted.json()
-    assert result["status"] == "stored" and result["reestimated"] and not result["flagged_for_review"]
-    assert result["reading"]["index"] == pytest.approx(before + 50) and result["reading"]["unit"] == "L"
+    assert (
+        result["status"] == "stored" and result["reestimated"] and not result["flagged_for_review"]
+    )
+    assert (
+        result["reading"]["index"] == pytest.approx(before + 50)
+        and result["reading"]["unit"] == "L"
+    )
     assert result["findings"] == []
     # a gap between real reads keeps its total: the read only re-shapes it
     assert result["volume_after"] == pytest.approx(result["volume_before"])
@@ -47,7 +52,9 @@ def test_a_read_in_a_gap_reshapes_the_curve_as_the_answer_says(
     assert stored == ("customer", "portal")
 
 
-def test_the_same_read_again_changes_nothing(client: httpx.Client, store: psycopg.Connection) -> None:
+def test_the_same_read_again_changes_nothing(
+    client: httpx.Client, store: psycopg.Connection
+) -> None:
     body = {"timestamp": "2026-02-10T12:00:00+01:00", "index": last_index(store, "W-2", "2026-02-10T12:00Z") + 40,
             "unit": "L"}  # fmt: skip
     assert client.post(URL, headers=A1, json=body).status_code == 201
@@ -71,7 +78,9 @@ def test_below_the_previous_read_is_refused_with_it_and_what_to_do(
     assert "below the previous read" in body["detail"] and "meter change" in body["detail"]
 
 
-def test_implausibly_high_is_accepted_but_flagged(client: httpx.Client, store: psycopg.Connection) -> None:
+def test_implausibly_high_is_accepted_but_flagged(
+    client: httpx.Client, store: psycopg.Connection
+) -> None:
     previous = last_index(store, "W-1", "2026-03-31T23:30Z")  # Q3 2.5 m3/h
     response = client.post("/v1/meters/W-1/readings", headers=A1, json={
         "timestamp": "2026-03-31T23:30:00Z", "index": previous + 40, "unit": "m3"})  # fmt: skip
@@ -91,7 +100,9 @@ def test_implausibly_high_is_accepted_but_flagged(client: httpx.Client, store: p
     pytest.param({"timestamp": "31/03/2026", "index": 200, "unit": "m3"}, "timestamp", "datetime", id="date_format"),
     pytest.param({"timestamp": "2026-03-31T10:00Z", "unit": "m3"}, "index", "required", id="missing"),
 ])  # fmt: skip
-def test_bad_reads_are_422_with_what_to_do(client: httpx.Client, body: dict, where: str, words: str) -> None:
+def test_bad_reads_are_422_with_what_to_do(
+    client: httpx.Client, body: dict, where: str, words: str
+) -> None:
     response = client.post("/v1/meters/W-1/readings", headers=A1, json=body)
     assert response.status_code == 422, response.text
     problem = response.json()

@@ -25,7 +25,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_releve_serve_answers_and_releve_audit_lists_the_access(seeded_url: str, tmp_path: Path) -> None:
+def test_releve_serve_answers_and_releve_audit_lists_the_access(
+    seeded_url: str, tmp_path: Path
+) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RELEVE_")}
     env.update(RELEVE_DATABASE_URL=seeded_url, RELEVE_HOME=str(tmp_path / "home"),
                RELEVE_PORTAL_SECRET=SECRET, RELEVE_BRIDGE__CORS_ORIGINS='["https://portal.example"]')  # fmt: skip
@@ -42,7 +44,9 @@ def test_releve_serve_answers_and_releve_audit_lists_the_access(seeded_url: str,
                     break
             except httpx.TransportError:
                 pass
-            assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
+            assert server.poll() is None and time.monotonic() < deadline, (
+                tmp_path / "serve.log"
+            ).read_text()
             time.sleep(0.2)
         curve = httpx.get(f"{base}/v1/meters/W-1/curve", headers=bearer("A-1"),
                           params={"resolution": "month", "from": "2026-01-01", "to": "2026-04-01"})  # fmt: skip
@@ -64,7 +68,10 @@ def test_releve_serve_answers_and_releve_audit_lists_the_access(seeded_url: str,
                            env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
     assert audit.returncode == 0, audit.stderr
     rows = [json.loads(line) for line in audit.stdout.splitlines()]
-    assert [(r["subject"], r["object_id"], r["granted"]) for r in rows] == [("A-1", "W-1", True), ("A-1", "W-9", False)]
+    assert [(r["subject"], r["object_id"], r["granted"]) for r in rows] == [
+        ("A-1", "W-1", True),
+        ("A-1", "W-9", False),
+    ]
     assert rows[0]["client"] == "127.0.0.1" and rows[0]["route"] == "/v1/meters/{meter_id}/curve"
 
 
