@@ -136,34 +136,33 @@ def meter_scope(meter_id: MeterId, request: Request, who: ClaimsDep) -> Iterator
         yield MeterScope(conn, found.installation, who, grant)
 
 
+def _account(
+    account_id: str, request: Request, who: Claims, *, erased_too: bool
+) -> Iterator[AccountScope]:
+    found = services(request)
+    with found.pool.connection() as conn:
+        mine = who.account_id in (None, account_id)
+        known = fetch_account_exists(conn, account_id) or (
+            erased_too and fetch_erasure(conn, account_id) is not None
+        )
+        _audit(conn, request, who, "account", account_id, mine and known)
+        if not (mine and known):
+            raise not_found("account", account_id)
+        yield AccountScope(conn, found.installation, who, account_id)
+
+
 def account_scope(
     account_id: AccountId, request: Request, who: ClaimsDep
 ) -> Iterator[AccountScope]:
     """The account of the path, if it is the token's (or the token is a service's)."""
-    found = services(request)
-    with found.pool.connection() as conn:
-        mine = who.account_id in (None, account_id)
-        granted = mine and fetch_account_exists(conn, account_id)
-        _audit(conn, request, who, "account", account_id, granted)
-        if not granted:
-            raise not_found("account", account_id)
-        yield AccountScope(conn, found.installation, who, account_id)
+    yield from _account(account_id, request, who, erased_too=False)
 
 
 def erased_account_scope(
     account_id: AccountId, request: Request, who: ClaimsDep
 ) -> Iterator[AccountScope]:
     """The account of the path, or its erasure record: erasing twice answers the same."""
-    found = services(request)
-    with found.pool.connection() as conn:
-        mine = who.account_id in (None, account_id)
-        known = (
-            fetch_account_exists(conn, account_id) or fetch_erasure(conn, account_id) is not None
-        )
-        _audit(conn, request, who, "account", account_id, mine and known)
-        if not (mine and known):
-            raise not_found("account", account_id)
-        yield AccountScope(conn, found.installation, who, account_id)
+    yield from _account(account_id, request, who, erased_too=True)
 
 
 def alert_scope(alert_id: AlertId, request: Request, who: ClaimsDep) -> Iterator[AlertScope]:

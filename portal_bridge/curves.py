@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import psycopg
+from pydantic import TypeAdapter
 
 from core import Meter, Method, Quality, Resolution
 from core.columns import ENERGY_KWH, ESTIMATED_SHARE, METHOD, QUALITY, START, TS, VOLUME
@@ -14,10 +15,12 @@ from core.contracts import Period, clip_periods
 from estimate import add_energy, resample_curve
 from portal_bridge.models import ComparePoint, CurvePoint
 from portal_bridge.windows import YEAR, Window, period_ceil, period_floor, shift
+from store.bridge import fetch_curve_json
 from store.consumption import fetch_hourly
 from store.curves import CURVE_COLUMNS, fetch_curve
 
 PARTIAL = "partial"
+POINTS = TypeAdapter(list[CurvePoint])
 
 
 def fetch_meter_curve(
@@ -25,31 +28,52 @@ def fetch_meter_curve(
 ) -> pd.DataFrame:
     """The meter's curve over the window inside ``periods``: ``CURVE_COLUMNS`` and
     ``partial``, ``start`` local, in time order."""
-    frames = []
-    for part in clip_periods(periods, window.start, window.end):
-        frames += _part(conn, meter, window.resolution, part)
+    frames = [
+        _cut(conn, meter, window.resolution, lo, hi) if cut else _whole(conn, meter, window.resolution, lo, hi)
+        for cut, lo, hi in spans(meter, window, periods)
+    ]  # fmt: skip
     if not frames:
         return pd.DataFrame(columns=[*CURVE_COLUMNS, PARTIAL])
-    return pd.concat(frames, ignore_index=True).sort_values(START, ignore_index=True)
+    return pd.concat(frames, ignore_index=True)
 
 
-def _part(
-    conn: psycopg.Connection, meter: Meter, resolution: Resolution, part: Period
-) -> list[pd.DataFrame]:
-    """Whole periods of ``part`` from the store; its cut ends from the hours."""
-    assert part.start is not None and part.end is not None
-    if resolution == Resolution.HOUR:
-        return [_whole(conn, meter, resolution, part.start, part.end)]
-    inner_lo = period_ceil(part.start, resolution, meter.timezone)
-    inner_hi = period_floor(part.end, resolution, meter.timezone)
-    if inner_lo >= inner_hi:  # the part lies inside one period
-        return [_cut(conn, meter, resolution, part.start, part.end)]
-    frames = [_whole(conn, meter, resolution, inner_lo, inner_hi)]
-    if part.start < inner_lo:
-        frames.append(_cut(conn, meter, resolution, part.start, inner_lo))
-    if inner_hi < part.end:
-        frames.append(_cut(conn, meter, resolution, inner_hi, part.end))
-    return frames
+def fetch_meter_curve_json(
+    conn: psycopg.Connection, meter: Meter, periods: list[Period], window: Window
+) -> str:
+    """The same curve as a JSON array of points: whole periods written by the store, the
+    few cut by a contract boundary summed here."""
+    parts = []
+    for cut, lo, hi in spans(meter, window, periods):
+        if cut:
+            points = curve_points(_cut(conn, meter, window.resolution, lo, hi), meter.unit)
+            parts.append(POINTS.dump_json(points).decode())
+        else:
+            parts.append(fetch_curve_json(conn, meter, window.resolution, lo, hi))
+    return "[" + ",".join(part[1:-1] for part in parts if part != "[]") + "]"
+
+
+def spans(
+    meter: Meter, window: Window, periods: list[Period]
+) -> list[tuple[bool, pd.Timestamp, pd.Timestamp]]:
+    """The window inside ``periods`` as ``(cut, start, end)`` spans in time order: whole
+    periods read as stored, and the ends of a period cut by a contract boundary."""
+    out = []
+    for part in clip_periods(periods, window.start, window.end):
+        assert part.start is not None and part.end is not None
+        if window.resolution == Resolution.HOUR:
+            out.append((False, part.start, part.end))
+            continue
+        inner_lo = period_ceil(part.start, window.resolution, meter.timezone)
+        inner_hi = period_floor(part.end, window.resolution, meter.timezone)
+        if inner_lo >= inner_hi:  # the part lies inside one period
+            out.append((True, part.start, part.end))
+            continue
+        if part.start < inner_lo:
+            out.append((True, part.start, inner_lo))
+        out.append((False, inner_lo, inner_hi))
+        if inner_hi < part.end:
+            out.append((True, inner_hi, part.end))
+    return out
 
 
 def _whole(

@@ -9,14 +9,17 @@ account for its contract's dates.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 import psycopg
+from psycopg import sql
 
-from core import Language, Meter, MeterDefaults
+from core import Language, Meter, MeterDefaults, MeterKind, Resolution
+from core.columns import START, TS
 from core.contracts import Period
 from store.meters import METER_COLUMNS
 
@@ -123,6 +126,42 @@ def fetch_last_reads(
         if row and (best is None or row[0] > best[0]):
             best = (pd.Timestamp(row[0]).tz_convert("UTC"), float(row[1]), str(row[2]))
     return best
+
+
+# One curve point as the bridge sends it (PRODUCT.md curve contract), written by the server:
+# a year of hours leaves it as one JSON text instead of 8,760 rows decoded and re-encoded
+# (bench/README.md). ``to_json`` writes a timestamptz in the session's zone with its offset,
+# as ``datetime.isoformat`` does; the numbers are float8's shortest exact text.
+_CURVE_JSON = """
+SELECT '[' || coalesce(string_agg(concat(
+    '{{"start":', to_json(c.{at}), ',"volume":', c.volume, ',"unit":', %(unit)s::text,
+    ',"energy_kwh":', coalesce((c.volume * %(kwh)s::float8)::text, 'null'),
+    ',"quality":', to_json(c.quality), ',"estimated_share":', c.estimated_share::float8,
+    ',"method":', to_json(c.method), ',"partial":false}}'), ',' ORDER BY c.{at}), '') || ']'
+FROM {table} c
+WHERE c.meter_id = %(meter)s AND c.{at} >= %(lo)s AND c.{at} < %(hi)s {resolution}
+"""
+
+
+def fetch_curve_json(
+    conn: psycopg.Connection, meter: Meter, resolution: str, start: pd.Timestamp,
+    end: pd.Timestamp,
+) -> str:  # fmt: skip
+    """The periods of ``fetch_curve`` starting in ``[start, end)`` as a JSON array of
+    curve points (``partial`` false), built by the server in the meter's timezone."""
+    hourly = resolution == Resolution.HOUR
+    query = sql.SQL(_CURVE_JSON).format(
+        table=sql.Identifier("consumption_hourly" if hourly else "consumption_rollups"),
+        at=sql.Identifier(TS if hourly else START),
+        resolution=sql.SQL("" if hourly else "AND c.resolution = %(resolution)s"),
+    )
+    kwh = meter.kwh_per_unit if meter.kind == MeterKind.GAS else None
+    params = {"meter": meter.meter_id, "lo": start, "hi": end, "unit": json.dumps(meter.unit),
+              "kwh": kwh, "resolution": str(resolution)}  # fmt: skip
+    with conn.transaction():
+        conn.execute("SELECT set_config('TimeZone', %s, true)", (meter.timezone,))
+        row = conn.execute(query, params).fetchone()
+    return str(row[0]) if row else "[]"
 
 
 def fetch_reads_around(

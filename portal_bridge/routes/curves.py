@@ -10,7 +10,13 @@ from fastapi import Query, Response
 from core import Meter, MeterKind, Resolution
 from core.contracts import Period
 from portal_bridge.access import AccountAccess, AccountScope, MeterAccess
-from portal_bridge.curves import compare_points, curve_points, fetch_meter_curve, sum_curves
+from portal_bridge.curves import (
+    compare_points,
+    curve_points,
+    fetch_meter_curve,
+    fetch_meter_curve_json,
+    sum_curves,
+)
 from portal_bridge.models import AccountCurve, Curve, SiteCurve
 from portal_bridge.problems import unprocessable
 from portal_bridge.responses import json_response
@@ -46,7 +52,7 @@ def meter_curve(
     meter = scope.grant.meter
     window = curve_window(resolution, meter.timezone, scope.installation.clock(), start=start,
                           end=to, cursor=cursor)  # fmt: skip
-    curve = fetch_meter_curve(scope.conn, meter, scope.periods, window)
+    points = fetch_meter_curve_json(scope.conn, meter, scope.periods, window)
     previous = None
     if compare:
         earlier = fetch_meter_curve(scope.conn, meter, scope.periods, window.previous_year())
@@ -54,9 +60,9 @@ def meter_curve(
     return json_response(Curve.model_construct(
         meter_id=meter.meter_id, resolution=resolution, unit=meter.unit, timezone=meter.timezone,
         from_=required_local(window.start, meter.timezone),
-        to=required_local(window.end, meter.timezone), points=curve_points(curve, meter.unit),
+        to=required_local(window.end, meter.timezone), points=[],
         next_cursor=window.cursor, previous_year=previous,
-    ))  # fmt: skip
+    ), raw={"points": points})  # fmt: skip
 
 
 @router.get("/accounts/{account_id}/curve", response_model=AccountCurve)
