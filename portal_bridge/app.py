@@ -11,6 +11,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import psycopg
 from fastapi import FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -31,8 +32,16 @@ POOL_SIZE = 16  # connections per worker: about the thread pool's requests at on
 def create_app(config: BridgeConfig, installation: Installation) -> FastAPI:
     """The bridge, verifying tokens as ``config`` says, on the installation's store."""
     verifier = TokenVerifier(config, installation.secret)  # refuses to start without a key
+    zone = installation.meter_defaults.timezone
+
+    def configure(conn: psycopg.Connection) -> None:
+        # audit entries commit without waiting for the disk (store.audit.durable for data);
+        # curves are written by the server in the installation's zone
+        conn.execute("SET synchronous_commit TO off")
+        conn.execute("SELECT set_config('TimeZone', %s, false)", (zone,))
+
     pool = ConnectionPool(installation.store_url, min_size=1, max_size=POOL_SIZE, open=False,
-                          kwargs={"autocommit": True})  # fmt: skip
+                          kwargs={"autocommit": True}, configure=configure)  # fmt: skip
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pandas as pd
@@ -30,20 +32,32 @@ class Access:
 
 
 def write_audit(conn: psycopg.Connection, access: Access) -> None:
-    """Append one access to the log, committed before the data it names leave the store.
+    """Append one access to the log, in its own statement before the data it names leave.
 
-    The log's own commit does not wait for the disk (``synchronous_commit`` off for
-    this transaction only): it is ordered in the WAL before anything written later,
-    and only a crash of the server in the next fraction of a second could lose it.
+    On the bridge's connections the commit does not wait for the disk (the session's
+    ``synchronous_commit`` is off; writes of data switch it on, see ``durable``): the
+    entry is still ordered in the WAL before anything written later, and only a crash of
+    the server in the next fraction of a second could lose it.
     """
-    with conn.transaction():
-        conn.execute("SET LOCAL synchronous_commit TO off")
-        conn.execute(
-            "INSERT INTO audit_log (subject, scope, method, route, object_type, object_id,"
-            " granted, client) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-            (access.subject, access.scope, access.method, access.route, access.object_type,
-             access.object_id, access.granted, access.client),
-        )  # fmt: skip
+    conn.execute(
+        "INSERT INTO audit_log (subject, scope, method, route, object_type, object_id,"
+        " granted, client) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        (access.subject, access.scope, access.method, access.route, access.object_type,
+         access.object_id, access.granted, access.client),
+    )  # fmt: skip
+
+
+@contextmanager
+def durable(conn: psycopg.Connection) -> Iterator[None]:
+    """Commits inside the block wait for the disk, whatever the session's default (a
+    customer's read or preferences are acknowledged only once they are safe)."""
+    previous = conn.execute("SHOW synchronous_commit").fetchone()
+    conn.execute("SET synchronous_commit TO on")
+    try:
+        yield
+    finally:
+        conn.execute("SELECT set_config('synchronous_commit', %s, false)",
+                     (previous[0] if previous else "on",))  # fmt: skip
 
 
 def fetch_audit(

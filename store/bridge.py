@@ -158,9 +158,12 @@ def fetch_curve_json(
     kwh = meter.kwh_per_unit if meter.kind == MeterKind.GAS else None
     params = {"meter": meter.meter_id, "lo": start, "hi": end, "unit": json.dumps(meter.unit),
               "kwh": kwh, "resolution": str(resolution)}  # fmt: skip
-    with conn.transaction():
-        conn.execute("SELECT set_config('TimeZone', %s, true)", (meter.timezone,))
+    if str(conn.info.timezone) == meter.timezone:  # the session's zone (the bridge sets it)
         row = conn.execute(query, params).fetchone()
+    else:
+        with conn.transaction():
+            conn.execute("SELECT set_config('TimeZone', %s, true)", (meter.timezone,))
+            row = conn.execute(query, params).fetchone()
     return str(row[0]) if row else "[]"
 
 

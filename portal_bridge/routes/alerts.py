@@ -14,6 +14,7 @@ from portal_bridge.models import Acknowledged, AlertOut, Alerts
 from portal_bridge.routing import v1_router
 from portal_bridge.times import local, required_local
 from store.alerts import acknowledge_alert, fetch_alerts
+from store.audit import durable
 
 router = v1_router("alerts")
 # open: open and acknowledged (what still needs attention), as `releve alerts` has it
@@ -43,7 +44,8 @@ def acknowledge(scope: AlertAccess) -> Acknowledged:
     """Acknowledge an open alert; an acknowledged or resolved one is left as it is."""
     alert = scope.alert
     assert alert.id is not None
-    before = acknowledge_alert(scope.conn, alert.id, at=scope.installation.clock())
+    with durable(scope.conn):
+        before = acknowledge_alert(scope.conn, alert.id, at=scope.installation.clock())
     after = next(
         a for a in fetch_alerts(scope.conn, meter_ids=[alert.meter_id]) if a.id == alert.id
     )

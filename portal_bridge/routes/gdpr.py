@@ -18,6 +18,7 @@ from portal_bridge.routes.meters import account_meters
 from portal_bridge.routes.preferences import read_preferences
 from portal_bridge.routing import v1_router
 from store.alerts import fetch_alerts
+from store.audit import durable
 from store.bridge import fetch_account_periods, fetch_language, periods_by_meter
 from store.gdpr import Erasure, fetch_erasure, fetch_period_readings, write_erasure
 
@@ -74,8 +75,9 @@ def erase(scope: ErasableAccount) -> Response:
     done = fetch_erasure(scope.conn, scope.account_id)
     if done is not None:
         return json_response(_out(done, already=True))
-    erasure = write_erasure(scope.conn, scope.account_id, requested_by=scope.claims.subject,
-                            scope=scope.claims.scope, at=scope.installation.clock())  # fmt: skip
+    with durable(scope.conn):
+        erasure = write_erasure(scope.conn, scope.account_id, requested_by=scope.claims.subject,
+                                scope=scope.claims.scope, at=scope.installation.clock())  # fmt: skip
     return json_response(_out(erasure, already=False))
 
 

@@ -9,6 +9,7 @@ from portal_bridge.access import AccountAccess
 from portal_bridge.models import PreferenceIn, Preferences
 from portal_bridge.problems import unprocessable
 from portal_bridge.routing import v1_router
+from store.audit import durable
 from store.preferences import delete_preferences, fetch_preferences, upsert_preferences
 
 router = v1_router("accounts")
@@ -42,7 +43,7 @@ def replace_preferences(scope: AccountAccess, body: Preferences) -> Preferences:
     channels = [p.channel for p in wanted]
     if len(set(channels)) != len(channels):
         raise unprocessable("body.preferences", "give each channel once")
-    with scope.conn.transaction():
+    with durable(scope.conn), scope.conn.transaction():
         upsert_preferences(scope.conn, wanted)
         gone = [c for c in Channel if c not in channels]
         if gone:

@@ -23,6 +23,7 @@ from portal_bridge.responses import json_response
 from portal_bridge.routing import v1_router
 from portal_bridge.times import local, required_local
 from portal_bridge.windows import period_ceil, period_floor
+from store.audit import durable
 from store.bridge import fetch_last_reads, fetch_reads_around
 from store.curves import fetch_curve
 
@@ -53,8 +54,9 @@ def submit_reading(scope: MeterAccess, body: ReadingIn) -> Response:
     period = next(p for p in scope.periods if p.holds(at))
     window = _window(meter, around, at, now, period)
     before = fetch_curve(scope.conn, meter, Resolution.DAY, start=window[0], end=window[1])
-    _store(scope, meter, at, index, body)
-    reestimated = scope.installation.reestimate(scope.conn, meter.meter_id, now)
+    with durable(scope.conn):
+        _store(scope, meter, at, index, body)
+        reestimated = scope.installation.reestimate(scope.conn, meter.meter_id, now)
     after = fetch_curve(scope.conn, meter, Resolution.DAY, start=window[0], end=window[1])
     result = ReadingResult(
         meter_id=meter.meter_id, status="stored",
