@@ -37,7 +37,7 @@ import pandas as pd
 from sklearn.ensemble import IsolationForest
 from sklearn.linear_model import HuberRegressor
 
-from detect import Meter
+from core import Meter
 from detect.flows import daily_volumes, median_interval_h, register_litres, runs
 from estimate import validate_reads
 from releve.simulate.scenarios import Scenario, iter_meters

@@ -3,16 +3,35 @@
 Accuracy: on the DAIAD trial A household water file, reads are hidden to
 make gaps of 6 hours, 24 hours and 7 days at random (seeded) places where the
 truth is measured; each gap is estimated by Relevé and by two baselines
-(linear interpolation of the index; same hour last week) and scored hourly
-and daily (MAE, WAPE) against the hidden truth. The open gap (prospective
-estimate for the next 7 days after the last read) is scored the same way,
-with the average rate of the last 28 days as the linear baseline. Every
-bounded gap is checked to conserve the index delta.
+and scored hourly and daily (MAE, WAPE) against the hidden truth:
+
+- ``linear``: linear interpolation of the index;
+- ``same_hour_last_week``: last week's hours over the gap, scaled so that
+  they add up to the gap's index delta as the reads around it give it (the
+  kept register interpolated linearly at the gap's ends: the total the linear
+  baseline puts in the gap), as the linear baseline and Relevé conserve it;
+  flat (linear) when last week used nothing.
+
+Two rows are printed for reference only, not baselines the gains are
+measured against: ``last_week_true_total``, the same hours scaled to the
+hidden total of the gap's hours (which no method knows: it has seen how
+much of the delta fell in the part-hours at the gap's ends), and
+``last_week_unscaled``.
+
+The open gap (prospective estimate for the next 7 days after the last read)
+is scored the same way, with the average rate of the last 28 days as the
+linear baseline and last week unscaled (its total is unknown). Every bounded
+gap is checked to conserve the index delta.
 
 Speed (pure part): N meters x 90 days of hourly reads validated and
-estimated from scratch, in meters per second.
+estimated from scratch, in meters per second. Speed (store): ``releve
+estimate`` against a plain COPY out and in of as many rows.
 
-    python bench/estimate.py [../shared/data/daiad_swm_trialA.csv.gz] [--seed 42]
+    python bench/estimate.py [../shared/data/daiad_swm_trialA.csv.gz] [--seed 42] [--smoke]
+
+``--smoke`` runs every part in seconds (a handful of meters, tiny speed
+runs), on synthetic meters when no path is given, and exits 1 when a bounded
+gap does not conserve its index delta.
 """
 
 from __future__ import annotations
@@ -30,6 +49,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from estimate import EstimationSettings, estimate_hourly, validate_reads  # noqa: E402
+from estimate.consumption import GAP_SHARE  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 DEFAULT_PATH = DEFAULT_DATA / "daiad_swm_trialA.csv.gz"
@@ -40,6 +60,8 @@ RELEVE = EstimationSettings()
 METHODS = ("releve", "linear", "same_hour_last_week")
 BASELINES = ("linear", "same_hour_last_week")
 CEILING_DAYS = 28
+CONSERVED = 1e-6  # largest relative error on a bounded gap's total that conserves it
+SMOKE = {"meters": 5, "days": 120, "speed_meters": 20, "speed_days": 30}
 
 
 def read_daiad(path: Path, timezone: str) -> dict[str, pd.DataFrame]:
@@ -93,8 +115,9 @@ def truth_curve(reads: pd.DataFrame, timezone: str) -> tuple[pd.DataFrame, pd.Se
 
 
 def measured_starts(hourly: pd.DataFrame, before: int, after: int) -> np.ndarray:
-    """Hour positions p where hours p-before .. p+after-1 are all measured."""
-    ok = (hourly["estimated_share"] == 0).to_numpy().astype(int)
+    """Hour positions p where hours p-before .. p+after-1 are all between real reads
+    at most an interval apart (no gap filled: reads off the hour split their deltas)."""
+    ok = (hourly[GAP_SHARE] == 0).to_numpy().astype(int)
     window = before + after
     run = np.convolve(ok, np.ones(window, dtype=int), mode="valid") == window
     return np.flatnonzero(run) + before
@@ -145,6 +168,7 @@ def score_bounded(
         releve = estimate_hourly(kept, as_of=as_of, timezone=timezone, settings=RELEVE)
         linear = estimate_hourly(kept, as_of=as_of, timezone=timezone, settings=LINEAR_ONLY)
         for g0, g1 in windows:
+            known = gap_total(kept, g0, g1)
             scores.conservation_max_err = max(
                 scores.conservation_max_err, conservation_error(kept, releve, g0, g1)
             )
@@ -156,12 +180,32 @@ def score_bounded(
                 {
                     "releve": releve.loc[true.index, "volume"],
                     "linear": linear.loc[true.index, "volume"],
-                    "same_hour_last_week": last_week,
+                    "same_hour_last_week": scaled_to_total(last_week, known),
+                    "last_week_true_total": scaled_to_total(last_week, true.sum()),
+                    "last_week_unscaled": last_week,
                     "ceiling": hindsight_profile(truth["volume"], true, timezone),
                 },
                 timezone,
             )
     return scores
+
+
+def gap_total(kept: pd.DataFrame, g0: pd.Timestamp, g1: pd.Timestamp) -> float:
+    """The index delta over [g0, g1) as the reads kept around a gap give it: the
+    register interpolated linearly at both ends [meter unit]."""
+    t = kept.index.as_unit("ns").asi8.astype(float)
+    r = kept["register"].to_numpy()
+    return float(np.interp(float(g1.value), t, r) - np.interp(float(g0.value), t, r))
+
+
+def scaled_to_total(shape: pd.Series, total: float) -> pd.Series:
+    """``shape`` [m3 per hour] multiplied so that it adds up to ``total`` [m3]: the
+    gap's known index delta shaped like last week; flat when last week's total
+    is not positive (nothing to shape by, or a reversal outweighing use)."""
+    used = float(shape.sum())
+    if used <= 0:
+        return pd.Series(total / len(shape), index=shape.index)
+    return shape * (total / used)
 
 
 def hindsight_profile(volume: pd.Series, true: pd.Series, timezone: str) -> pd.Series:
@@ -238,15 +282,16 @@ def print_accuracy(name: str, scores: Scores) -> dict[str, dict[str, float]]:
     return rows
 
 
-def synthetic_meters(count: int, days: int, seed: int) -> list[pd.DataFrame]:
-    """Hourly reads of ``count`` water meters with a daily pattern and a few gaps."""
+def synthetic_meters(count: int, days: int, seed: int, missing: float = 0.02) -> list[pd.DataFrame]:
+    """Hourly reads (ts, index [L]) of ``count`` water meters with a daily pattern,
+    a ``missing`` share of reads lost."""
     rng = np.random.default_rng(seed)
     ts = pd.date_range("2026-01-01", periods=days * 24, freq="h", tz="UTC")
     shape = np.tile(np.array([0.2] * 6 + [3, 4, 2] + [1] * 9 + [3, 3, 2, 1, 0.5, 0.3]), days)
     meters = []
     for _ in range(count):
         volume = rng.poisson(shape * rng.uniform(2, 20))
-        keep = rng.random(ts.size) > 0.02
+        keep = rng.random(ts.size) >= missing
         keep[0] = True
         meters.append(pd.DataFrame({"ts": ts[keep], "index": np.cumsum(volume)[keep] * 1.0}))
     return meters
@@ -268,13 +313,14 @@ def bench_speed(count: int, days: int, seed: int, timezone: str) -> float:
     return count / elapsed
 
 
-def bench_store(count: int, days: int, seed: int, chunk_size: int) -> float:
-    """Whole ``releve estimate`` run from scratch against plain COPY TO + COPY FROM; the ratio."""
+def bench_store(count: int, days: int, seed: int) -> float:
+    """Whole ``releve estimate`` run from scratch (its partitions on this machine's cores,
+    as the command runs them) against plain COPY TO + COPY FROM; the ratio."""
     import psycopg
     from bench_store import bench_database, store_synthetic
 
     from releve.config import Settings
-    from releve.jobs.estimate import run_estimate
+    from releve.jobs.runner import run_job
 
     with bench_database("releve_bench_estimate") as db_url, psycopg.connect(db_url) as conn:
         started = time.perf_counter()
@@ -285,19 +331,14 @@ def bench_store(count: int, days: int, seed: int, chunk_size: int) -> float:
         )
         as_of = pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(days=days)
         started = time.perf_counter()
-        summary = run_estimate(
-            conn,
-            as_of=as_of,
-            settings=Settings(),
-            chunk_size=chunk_size,
-            connect_reader=lambda: psycopg.connect(db_url, autocommit=True),
-        )
+        report = run_job("estimate", Settings(database_url=db_url), as_of)
         run = time.perf_counter() - started
+        summary = report.summary
         read, write = reference_io(conn, summary.written)
     io_time = read + write
     print(
-        f"   releve estimate: {summary.meters} meters, {summary.written:,} intervals written "
-        f"in {run:.2f} s ({summary.meters / run:.0f} meters/s)"
+        f"   releve estimate: {summary.meters} meters in {report.partitions} partitions, "
+        f"{summary.written:,} intervals written in {run:.2f} s ({summary.meters / run:.0f} meters/s)"
     )
     print(
         f"   I/O limit: COPY readings TO {read:.2f} s + COPY {summary.written:,} rows FROM "
@@ -329,10 +370,21 @@ def reference_io(conn, rows: int) -> tuple[float, float]:  # type: ignore[no-unt
     return read, write
 
 
+def accuracy_meters(path: Path | None, count: int | None, timezone: str, seed: int):
+    """The meters the accuracy part runs on: the DAIAD file's, or (no path) synthetic
+    meters with every read kept, so that gaps can be cut where the truth is measured."""
+    if path is None:
+        synthetic = synthetic_meters(count or SMOKE["meters"], SMOKE["days"], seed, missing=0.0)
+        return "synthetic meters", {f"SYN{k:03d}": m for k, m in enumerate(synthetic)}
+    meters = read_daiad(path, timezone)
+    return path.name, dict(list(meters.items())[:count] if count else meters.items())
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark and print its tables."""
+    """Run the benchmark and print its tables; 1 when a smoke run's gaps lose volume."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("path", nargs="?", type=Path, default=DEFAULT_PATH)
+    parser.add_argument("path", nargs="?", type=Path, default=None,
+                        help=f"the DAIAD file (default {DEFAULT_PATH}; synthetic with --smoke)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--gaps-per-meter", type=int, default=4)
     parser.add_argument("--meters", type=int, default=None, help="use only the first N meters")
@@ -341,26 +393,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speed-days", type=int, default=90)
     parser.add_argument("--store-meters", type=int, default=5000,
                         help="meters for the store speed part (0: skip it)")  # fmt: skip
-    parser.add_argument("--chunk-size", type=int, default=200)
     parser.add_argument("--skip-accuracy", action="store_true")
     parser.add_argument("--skip-speed", action="store_true", help="run only the accuracy part")
+    parser.add_argument("--smoke", action="store_true",
+                        help=f"{SMOKE['meters']} meters, speed runs of {SMOKE['speed_meters']} x "
+                        f"{SMOKE['speed_days']} days, in seconds")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.meters = args.meters or SMOKE["meters"]
+        args.speed_meters = args.store_meters = SMOKE["speed_meters"]
+        args.speed_days = SMOKE["speed_days"]
+    elif args.path is None:
+        args.path = DEFAULT_PATH
+    status = 0
     if not args.skip_accuracy:
-        meters = read_daiad(args.path, args.timezone)
-        if args.meters:
-            meters = dict(list(meters.items())[: args.meters])
-        print(f"accuracy on {len(meters)} meters of {args.path.name}, seed {args.seed}")
-        for name, hours in GAPS.items():
+        name, meters = accuracy_meters(args.path, args.meters, args.timezone, args.seed)
+        print(f"accuracy on {len(meters)} meters of {name}, seed {args.seed}")
+        for gap, hours in GAPS.items():
             scores = score_bounded(meters, hours, args.gaps_per_meter, args.seed, args.timezone)
-            print_accuracy(f"bounded gap {name}", scores)
+            print_accuracy(f"bounded gap {gap}", scores)
+            if args.smoke and not (scores.gaps and scores.conservation_max_err <= CONSERVED):
+                print(f"smoke: bounded gaps {gap}: {scores.gaps} scored, largest relative "
+                      f"error on a total {scores.conservation_max_err:.2e}", file=sys.stderr)  # fmt: skip
+                status = 1
         prospective = score_prospective(meters, args.gaps_per_meter, args.seed, args.timezone)
         print_accuracy("prospective 7d (open gap)", prospective)
     if args.skip_speed:
-        return 0
+        return status
     bench_speed(args.speed_meters, args.speed_days, args.seed, args.timezone)
     if args.store_meters:
-        bench_store(args.store_meters, args.speed_days, args.seed, args.chunk_size)
-    return 0
+        bench_store(args.store_meters, args.speed_days, args.seed)
+    return status
 
 
 if __name__ == "__main__":

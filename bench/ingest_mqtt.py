@@ -14,7 +14,12 @@ sessions while every consumer is offline, then each consumer drains them:
 
 Prints msg/s of each, the ratio (b)/(a) (target >= 0.5) and the readings
 stored, lost and doubled. Usage:
-``python bench/ingest_mqtt.py [--messages N] [--meters M] [--no-shared] [-- INGEST ARGS]``.
+``python bench/ingest_mqtt.py [--messages N] [--meters M] [--no-shared] [--smoke] [-- INGEST ARGS]``.
+
+``--smoke`` runs the same path in seconds (a few thousand messages, a drain
+timeout of a minute). Exit codes: 0 done, 1 readings lost or doubled (or a
+drain timed out), 2 Mosquitto is not installed (the bench needs it: amqtt
+has no MQTT 5 persistent sessions).
 """
 
 from __future__ import annotations
@@ -40,11 +45,12 @@ from paho.mqtt.packettypes import PacketTypes  # noqa: E402
 from paho.mqtt.properties import Properties  # noqa: E402
 
 import store  # noqa: E402
-from ingest.mqtt.embedded_broker import started_broker  # noqa: E402
+from ingest.mqtt.embedded_broker import choose_kind, started_broker  # noqa: E402
 from releve.config import Settings  # noqa: E402
 from releve.simulate.gateway import gateway_messages, publish_messages  # noqa: E402
 
 TIMEOUT = 600.0  # [s] for one drain
+SMOKE = {"messages": 2_000, "meters": 50, "timeout": 60.0}
 
 
 def mqtt5_client(client_id: str, on_message=None) -> mqtt.Client:
@@ -75,7 +81,7 @@ def create_session(port: int, client_id: str, topic: str) -> None:
     client.loop_stop()
 
 
-def drain_bare(port: int, client_id: str, n: int) -> float:
+def drain_bare(port: int, client_id: str, n: int, timeout: float = TIMEOUT) -> float:
     """Seconds a counting subscriber takes to receive its ``n`` queued messages."""
     done = threading.Event()
     state = {"count": 0, "t0": 0.0, "t1": 0.0}
@@ -93,7 +99,7 @@ def drain_bare(port: int, client_id: str, n: int) -> float:
     client.on_connect = on_connect
     connect_persistent(client, port)
     client.loop_start()
-    if not done.wait(TIMEOUT):
+    if not done.wait(timeout):
         raise TimeoutError(f"bare subscriber got {state['count']} of {n}")
     client.disconnect()
     client.loop_stop()
@@ -164,19 +170,30 @@ def last_batch(url: str) -> int:
 
 
 def drain_ingestors(
-    env: dict[str, str], port: int, url: str, groups: list[list[str]], n: int, meter_prefix: str
+    env: dict[str, str],
+    port: int,
+    url: str,
+    groups: list[list[str]],
+    n: int,
+    meter_prefix: str,
+    timeout: float = TIMEOUT,
 ) -> tuple[float, int, int, list[str]]:
-    """Start ingestors, time them from the first connection until ``n`` readings are stored."""
+    """Start ingestors, time them from the first connection until ``n`` readings are
+    stored (or ``timeout`` passes, or every ingestor has exited)."""
     before = last_batch(url)
     ingestors = [Ingestor(env, ["--broker", f"mqtt://127.0.0.1:{port}", *args]) for args in groups]
-    deadline = time.monotonic() + TIMEOUT
+    deadline = time.monotonic() + timeout
     stored = 0
     while stored < n and time.monotonic() < deadline:
         time.sleep(0.02)
         stored = stored_since(url, before)
+        if all(i.process.poll() is not None for i in ingestors):
+            break
     t1 = time.perf_counter()
     summaries = [ingestor.stop() for ingestor in ingestors]
     starts = [i.connected_at for i in ingestors if i.connected_at is not None]
+    if not starts:
+        raise SystemExit("no ingestor connected:\n" + "\n".join(summaries))
     rows, distinct = readings_after(url, before, meter_prefix)
     return t1 - min(starts), rows, distinct, summaries
 
@@ -192,19 +209,30 @@ def publish(port: int, n: int, meters: int, topic_prefix: str, meter_prefix: str
 
 
 def main() -> int:
+    """Run the benchmark and print its figures; see the module's exit codes."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=200_000)
     parser.add_argument("--meters", type=int, default=10_000)
     parser.add_argument("--no-shared", action="store_true", help="skip (c)")
+    parser.add_argument("--smoke", action="store_true",
+                        help=f"{SMOKE['messages']:,} messages on {SMOKE['meters']} meters")  # fmt: skip
     parser.add_argument("ingest_args", nargs="*", help="more `releve ingest mqtt` arguments")
     args = parser.parse_args()
+    if choose_kind() != "mosquitto":
+        print("ingest_mqtt: mosquitto is not on PATH (nor /usr/sbin/mosquitto); install it "
+              "(apt-get install mosquitto): the bench needs MQTT 5 persistent sessions",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    timeout = SMOKE["timeout"] if args.smoke else TIMEOUT
+    if args.smoke:
+        args.messages, args.meters = SMOKE["messages"], SMOKE["meters"]
     n = args.messages
     with tempfile.TemporaryDirectory(prefix="releve-bench-") as tmp:
         broker = started_broker("mosquitto", Path(tmp))
         home = Path(tmp) / "home"
-        settings = Settings.load({**os.environ, "RELEVE_HOME": str(home)})
-        url = store.database_url(settings)
-        store.connect(settings).close()  # migrated
+        settings = Settings(home=home)
+        url = store.database_url(settings.database_url, home)
+        store.connect(url).close()  # migrated
         env = {
             **os.environ,
             "RELEVE_DATABASE_URL": url,
@@ -212,12 +240,14 @@ def main() -> int:
             "PYTHONPATH": str(ROOT),
         }
         try:
-            run(broker.port, env, url, n, args.meters, not args.no_shared, args.ingest_args)
+            faults = run(
+                broker.port, env, url, n, args.meters, not args.no_shared, args.ingest_args, timeout
+            )
         finally:
             broker.stop()
             if not os.environ.get("RELEVE_DATABASE_URL"):
-                store.embedded_server(settings).stop()
-    return 0
+                store.embedded_server(home).stop()
+    return 1 if faults else 0
 
 
 def run(
@@ -228,7 +258,9 @@ def run(
     meters: int,
     shared_group: bool,
     extra: list[str],
-) -> None:
+    timeout: float = TIMEOUT,
+) -> int:
+    """Queue, drain and print each run; the readings lost or doubled in all."""
     run_id = datetime.now(UTC).strftime("%H%M%S")
     single, shared = f"b{run_id}a/", f"b{run_id}s/"
     single_meters, shared_meters = f"A{run_id}-", f"S{run_id}-"
@@ -247,16 +279,17 @@ def run(
         publish(port, n, meters, shared, shared_meters)
     print(f"published at {rate_pub:,.0f} msg/s", flush=True)
 
-    bare_s = drain_bare(port, "bench-bare", n)
+    bare_s = drain_bare(port, "bench-bare", n, timeout)
     print(
         f"(a) bare paho subscriber, QoS 1:      {n / bare_s:10,.0f} msg/s ({n} in {bare_s:.2f} s)"
     )
 
     topic = ["--topic", f"{single}meters/+/readings=releve", "--log-interval", "3600", *extra]
     seconds, rows, distinct, summaries = drain_ingestors(
-        env, port, url, [[*topic, "--client-id", "bench-ingest"]], n, single_meters
+        env, port, url, [[*topic, "--client-id", "bench-ingest"]], n, single_meters, timeout
     )
-    after_s = drain_bare(port, "bench-bare-after", n)
+    faults = n - distinct + rows - distinct
+    after_s = drain_bare(port, "bench-bare-after", n, timeout)
     print(
         f"(a') bare paho subscriber, again:     {n / after_s:10,.0f} msg/s ({n} in {after_s:.2f} s)"
     )
@@ -270,7 +303,7 @@ def run(
     print(f"    {summaries[0].split('stopped: ')[-1]}")
 
     if not shared_group:
-        return
+        return faults
     shared_topic = [
         "--topic",
         f"{shared}meters/+/readings=releve",
@@ -287,7 +320,9 @@ def run(
         [[*shared_topic, "--client-id", f"bench-shared-{i}"] for i in (1, 2)],
         n,
         shared_meters,
+        timeout,
     )
+    faults += n - distinct + rows - distinct
     print(
         f"(c) two ingestors, one shared group:   {n / seconds:10,.0f} msg/s ({n} in {seconds:.2f} s)"
     )
@@ -295,6 +330,7 @@ def run(
     print(f"    stored {distinct}, lost {n - distinct}, doubled {rows - distinct}")
     for summary in summaries:
         print(f"    {summary.split('stopped: ')[-1]}")
+    return faults
 
 
 if __name__ == "__main__":
