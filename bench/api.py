@@ -58,6 +58,7 @@ MONTHLY_SQL = (
 
 
 def meter_ids(count: int) -> list[str]:
+    """The benchmark's meter ids."""
     return [f"M-{i:05d}" for i in range(count)]
 
 
@@ -99,6 +100,7 @@ def fill_store(url: str, count: int, days: int) -> None:
 
 
 def free_port() -> int:
+    """A free loopback port."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -125,6 +127,7 @@ def start_bridge(url: str, home: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def token(account_id: str) -> str:
+    """A customer token of the account, signed as the portal would."""
     exp = int(time.time()) + 3600 * 4
     return jwt.encode(
         {"sub": account_id, "scope": "customer", "exp": exp}, SECRET, algorithm="HS256"
@@ -195,6 +198,7 @@ def api_call(resolution: str, tokens: dict[str, str]) -> Callable[[object, str],
 
 
 def direct_call(resolution: str) -> Callable[[object, str], None]:
+    """The same query as the bridge's, with psycopg, decoded to Python rows."""
     sql = HOURLY_SQL if resolution == "hour" else MONTHLY_SQL
     zone = "Europe/Paris"
     bounds = (HOURLY_FROM, HOURLY_TO) if resolution == "hour" else (MONTHLY_FROM, MONTHLY_TO)
@@ -208,11 +212,13 @@ def direct_call(resolution: str) -> Callable[[object, str], None]:
 
 
 def percentiles(latencies: np.ndarray) -> tuple[float, float, float]:
+    """p50, p95 and p99 [ms] of latencies [s]."""
     p50, p95, p99 = np.percentile(latencies * 1000, [50, 95, 99])
     return float(p50), float(p95), float(p99)
 
 
 def main() -> int:
+    """Fill the store, then measure every scenario ``--repeat`` times."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--meters", type=int, default=5000)
     parser.add_argument("--days", type=int, default=365)
@@ -278,6 +284,7 @@ def summarise(results: dict[tuple[str, str, int], tuple[np.ndarray, float]]) -> 
 
 
 def report(figures: Figures, title: str) -> None:
+    """Print the figures and the p95 ratios against the targets."""
     workers = os.cpu_count() or 1
     print(f"\n{title}: releve serve with its default workers ({workers}); latency in ms")
     print(f"{'query':<8} {'conc':>4} {'path':<7} {'p50':>8} {'p95':>8} {'p99':>8} {'req/s':>8}")
