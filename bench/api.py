@@ -239,12 +239,13 @@ def main() -> int:
         tokens = {m: token(f"A-{m[2:]}") for m in ids}
         runs = []
         for run in range(1, args.repeat + 1):
-            process, base = start_bridge(url, Path(tempfile.mkdtemp(prefix="releve-bench-api-")))
-            try:
-                runs.append(summarise(measure(base, url, ids, tokens, args.requests)))
-            finally:
-                process.terminate()
-                process.wait(30)
+            with tempfile.TemporaryDirectory(prefix="releve-bench-api-") as home:
+                process, base = start_bridge(url, Path(home))
+                try:
+                    runs.append(summarise(measure(base, url, ids, tokens, args.requests)))
+                finally:
+                    process.terminate()
+                    process.wait(30)
             report(runs[-1], f"run {run}")
     if len(runs) > 1:
         report({k: tuple(np.median([r[k] for r in runs], axis=0)) for k in runs[0]},
