@@ -64,11 +64,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"releve serve: {exc}", file=sys.stderr)
         return 2
     open_store(settings).close()  # migrated once, before the workers open their pools
-    if args.workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
-        # the workers' metrics add up in one folder that /metrics reads
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="releve-metrics-")
-    print(f"releve serve: portal bridge on http://{args.host}:{args.port}/v1 "
-          f"({args.workers} workers)", file=sys.stderr)  # fmt: skip
-    uvicorn.run("releve.commands.serve:build_app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, proxy_headers=False, log_level="warning")  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="releve-metrics-") as metrics:
+        if args.workers > 1:
+            # the workers' metrics add up in one folder that /metrics reads
+            os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics)
+        print(f"releve serve: portal bridge on http://{args.host}:{args.port}/v1 "
+              f"({args.workers} workers)", file=sys.stderr)  # fmt: skip
+        uvicorn.run("releve.commands.serve:build_app", factory=True, host=args.host,
+                    port=args.port, workers=args.workers, proxy_headers=False,
+                    log_level="warning")  # fmt: skip
     return 0
