@@ -23,6 +23,7 @@ from pydantic_settings import (
 from core import DEFAULT_TIMEZONE, MeterDefaults, Tariff
 from detect import DetectSettings, LifecycleSettings
 from estimate import EstimationSettings, ValidationSettings
+from portal_bridge.config import BridgeConfig
 
 
 class Settings(BaseSettings):
@@ -55,6 +56,9 @@ class Settings(BaseSettings):
     )
     lifecycle: LifecycleSettings = Field(
         default_factory=LifecycleSettings, description="How episodes become alerts"
+    )
+    bridge: BridgeConfig = Field(
+        default_factory=BridgeConfig, description="Token checks and limits of the portal bridge"
     )
 
     @classmethod

@@ -6,18 +6,21 @@ capabilities add their step to ``STEPS``.
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import jwt
 import pandas as pd
 import psycopg
+import uvicorn
 
 import store
 from core import Resolution
-from core.columns import START
+from core.columns import METER_ID, START
 from ingest.csv_load import load_csv_file
 from ingest.mqtt.embedded_broker import choose_kind, started_broker
 from ingest.mqtt.service import run_service
@@ -25,6 +28,7 @@ from ingest.mqtt.settings import IngestSettings
 from ingest.readings_csv import ReadingsCsvOptions
 from releve.commands.alerts import alert_record, format_table
 from releve.commands.ingest.csv import format_outcome
+from releve.commands.serve import build_app
 from releve.config import Settings
 from releve.connect import open_store, store_url
 from releve.jobs.detect import run_detect
@@ -33,7 +37,7 @@ from releve.simulate.gateway import gateway_messages, publish_messages
 from releve.simulate.sample import write_sample
 from store.alerts import fetch_alerts
 from store.curves import fetch_curve
-from store.meters import fetch_meter_models
+from store.meters import fetch_account_meters, fetch_meter_models
 from store.status import fetch_status, format_status
 
 REPO_SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
@@ -155,21 +159,57 @@ def step_detect(ctx: DemoContext) -> None:
         print(f"  alert {alert.id} evidence: {numbers}")
 
 
+DEMO_ACCOUNT = "A-1"
+BRIDGE = "http://127.0.0.1:8000"
+
+
+def demo_secret(settings: Settings) -> Settings:
+    """The settings with a portal secret: the configured one, or one made for this run."""
+    if settings.portal_secret:
+        return settings
+    return settings.model_copy(update={"portal_secret": secrets.token_hex(32)})
+
+
+def demo_token(settings: Settings, account_id: str = DEMO_ACCOUNT) -> str:
+    """A customer token of the account, valid a day, signed as the portal would."""
+    now = pd.Timestamp.now(tz="UTC")
+    claims = {"sub": account_id, "scope": "customer", "iat": int(now.timestamp()),
+              "exp": int((now + pd.Timedelta(days=1)).timestamp())}  # fmt: skip
+    return jwt.encode(claims, settings.portal_secret or "", algorithm="HS256")
+
+
+def step_bridge(ctx: DemoContext) -> None:
+    """Say how to read the demo account through the portal bridge."""
+    meters = fetch_account_meters(ctx.conn, DEMO_ACCOUNT)[METER_ID].tolist()
+    token = demo_token(ctx.settings)
+    print(f"customer token of account {DEMO_ACCOUNT} (meters {', '.join(meters)}), valid 24 h:")
+    print(f"  TOKEN={token}")
+    print("its monthly curve, real and estimated told apart:")
+    print(f"  curl -H \"Authorization: Bearer $TOKEN\" "
+          f"'{BRIDGE}/v1/meters/{meters[0]}/curve?resolution=month&from=2026-01-01'")  # fmt: skip
+    print(f"its meters and contracts: curl -H \"Authorization: Bearer $TOKEN\" "
+          f"{BRIDGE}/v1/accounts/{DEMO_ACCOUNT}/meters")  # fmt: skip
+
+
 STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("Loading the sample meters and readings", step_load_sample),
     ("Gateways publishing over MQTT", step_mqtt),
     ("The store", step_status),
     ("Estimating consumption and filling gaps", step_estimate),
     ("Detecting abnormal consumption", step_detect),
+    ("The portal bridge", step_bridge),
 ]
 
 
-def run_demo(settings: Settings | None = None) -> int:
-    """Run every step in order."""
-    settings = settings or Settings.load()
+def run_demo(settings: Settings | None = None, *, serve: bool = True) -> int:
+    """Run every step in order, then serve the bridge on 127.0.0.1:8000 until interrupted."""
+    settings = demo_secret(settings or Settings.load())
     with open_store(settings) as conn:
         ctx = DemoContext(settings, conn, sample_folder(settings))
         for number, (title, step) in enumerate(STEPS, start=1):
             print(f"\n== {number}. {title}")
             step(ctx)
+    if serve:
+        print(f"\nserving the portal bridge on {BRIDGE}/v1 (Ctrl-C stops it)", flush=True)
+        uvicorn.run(build_app(settings), host="127.0.0.1", port=8000, log_level="warning")
     return 0

@@ -41,7 +41,7 @@ def test_demo_loads_the_sample_and_shows_the_store(
     # As `make demo` runs it: RELEVE_HOME relative to the working directory.
     env = dict(releve_env, RELEVE_HOME=".releve")
     done = subprocess.run(
-        [sys.executable, "-m", "releve.cli", "demo"],
+        [sys.executable, "-m", "releve.cli", "demo", "--no-serve"],
         env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -53,6 +53,7 @@ def test_demo_loads_the_sample_and_shows_the_store(
     )
     assert "prospective" in done.stdout, "curves show estimated points"
     assert "W-1002         continuous_flow" in done.stdout, "the sample's leak is found"
+    assert "TOKEN=ey" in done.stdout and "/curve?resolution=month" in done.stdout
 
 
 def test_sample_is_regenerated_identically(tmp_path: Path) -> None:
