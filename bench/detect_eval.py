@@ -84,6 +84,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import detect_bound as bound  # noqa: E402
+
 from core import CUSTOMER_FACING, AnomalyType, Meter  # noqa: E402
 from detect import DetectSettings, detect_all  # noqa: E402
 from detect.flows import (  # noqa: E402

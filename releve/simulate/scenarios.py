@@ -512,7 +512,11 @@ def _late_leak(rng: np.random.Generator, register: pd.Series, slot: int) -> list
     start = (last - pd.Timedelta(days=float(rng.uniform(1.0, LATE_LEAK_DAYS)))).floor("h")
     length = pd.Timedelta(days=float(rng.uniform(*LATE_LEAK_LENGTH_DAYS))).round("h")
     rate = LEAK_RATES_LPH[slot % len(LEAK_RATES_LPH)]
-    return [Injection("continuous_flow", start, min(start + length, last), {"rate_lph": rate, "late": True})]
+    return [
+        Injection(
+            "continuous_flow", start, min(start + length, last), {"rate_lph": rate, "late": True}
+        )
+    ]
 
 
 # ---------------------------------------------------------------- files

@@ -26,4 +26,7 @@ def test_calibration_keeps_the_budget():
     clean = [db.excess(rng.gamma(2.0, 80.0, 2 * 200), 2, 14, 1.0) for _ in range(5)]
     threshold, rate = db.calibrate(clean, 5 * 200 / 30.44, 14)
     assert rate <= db.BOUND_BUDGET
-    assert db.false_alerts_per_100_months(clean, 5 * 200 / 30.44, threshold - 0.25, 14) > rate or threshold == db.THRESHOLDS[0]
+    assert (
+        db.false_alerts_per_100_months(clean, 5 * 200 / 30.44, threshold - 0.25, 14) > rate
+        or threshold == db.THRESHOLDS[0]
+    )
