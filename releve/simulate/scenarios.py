@@ -93,19 +93,52 @@ def household_gas_l(rng: np.random.Generator, hours: pd.DatetimeIndex, tz: str) 
     return np.round(np.clip(base + cooking + rng.normal(0, 20, hours.size), 0.0, None), 1)
 
 
-def sample_register(cumulative: pd.Series, cadence: pd.Timedelta, tz: str) -> pd.Series:
-    """The register read at a cadence [L]: 06:00 and 18:00 local for twice-daily,
-    06:00 local for daily, every hour otherwise; each read is the last value
-    known at that time."""
-    local = cumulative.index.tz_convert(tz)
+def sample_register(
+    cumulative: pd.Series,
+    cadence: pd.Timedelta,
+    tz: str,
+    *,
+    reading: ReadTimes | None = None,
+    rng: np.random.Generator | None = None,
+) -> pd.Series:
+    """The register read at a cadence [L]: at a utility's fixed times, 06:00 and
+    18:00 local for twice-daily, 06:00 local for daily, every hour otherwise;
+    each read is the last value known at that time.
+
+    reading : minutes of jitter around the fixed times and the share of reads
+        missed (drawn from ``rng``); exact times and no miss by default.
+
+    The coarse grid is always the utility's clock. It used to be the hourly
+    background's own reads that fell at minute 0 of 06:00 and 18:00 when there
+    were any: on the real DAIAD registers, whose read times drift, that kept a
+    handful of reads a year on most homes (see bench/README.md, coarse cadences).
+    """
     if cadence >= pd.Timedelta(hours=12):
         hours = (6,) if cadence >= pd.Timedelta(days=1) else (6, 18)
-        keep = np.isin(local.hour, hours) & (local.minute == 0)
-        grid = cumulative.index[keep] if keep.any() else _grid(cumulative, cadence, tz, hours)
+        grid = _grid(cumulative, cadence, tz, hours)
+        if reading is not None and rng is not None:
+            grid = _jittered(grid, reading, rng, cumulative.index[-1])
     else:
         grid = pd.date_range(cumulative.index[0].ceil(cadence), cumulative.index[-1], freq=cadence)
     values = cumulative.reindex(cumulative.index.union(grid)).ffill().reindex(grid)
     return values.dropna()
+
+
+@dataclass(frozen=True)
+class ReadTimes:
+    """How a utility's reads fall around their fixed times."""
+
+    jitter_min: float = 5.0  # reads fall up to this many minutes either side [min]
+    miss_share: float = 0.02  # share of reads that never arrive
+
+
+def _jittered(
+    grid: pd.DatetimeIndex, reading: ReadTimes, rng: np.random.Generator, last: pd.Timestamp
+) -> pd.DatetimeIndex:
+    minutes = rng.uniform(-reading.jitter_min, reading.jitter_min, grid.size)
+    moved = grid + pd.to_timedelta(np.round(minutes * 60.0), unit="s")
+    kept = (rng.random(grid.size) >= reading.miss_share) & (moved <= last)
+    return moved[kept]
 
 
 def _grid(cumulative: pd.Series, cadence: pd.Timedelta, tz: str, hours: tuple[int, ...]):
@@ -417,6 +450,7 @@ def inject_on_background(
     tz: str = DAIAD_TIMEZONE,
     inject_anomalies: bool = True,
     coarse_share: float = 0.0,
+    hard: bool = False,
 ) -> Scenario:
     """Anomalies injected on real registers [L] (e.g. :func:`read_daiad`), read at
     ``cadence`` (``1h`` keeps the real read times).
@@ -424,6 +458,11 @@ def inject_on_background(
     The seed places them: where the cycle of types and sizes starts (which
     meter gets which anomaly), how many days of normal use each meter has
     before its first one, their hours, and which meters have coarse registers.
+
+    hard : the coarse case as utilities see it: reads at the fixed times with
+        minutes of jitter and a few missed (:class:`ReadTimes`), and besides the
+        cycle's 10-day leaks, one leak of 4 to 7 days per meter starting anywhere
+        in its last ``LATE_LEAK_DAYS`` days (the cycle stops before them).
     """
     rng = np.random.default_rng(seed)
     # resolutions from their own stream: the same meters are coarse with or without injections
@@ -433,13 +472,23 @@ def inject_on_background(
     parts = []
     for k, (meter_id, background) in enumerate(sorted(backgrounds.items())):
         register = background
+        # read times and late leaks from the meter's own streams: the same with or
+        # without injections, and the cycle stays as it was
+        times, late = (np.random.default_rng([seed, n, k]) for n in (3, 4))
         if cadence != "1h":
-            register = sample_register(background, CADENCES[cadence], tz)
+            reading = ReadTimes() if hard else None
+            register = sample_register(
+                background, CADENCES[cadence], tz, reading=reading, rng=times
+            )
         resolution = 10.0 if coarse[k] else 1.0
         plan = []
-        if inject_anomalies:
+        if inject_anomalies and register.size > 2:
             history = HISTORY_DAYS + int(place.integers(SPACING_DAYS))
-            plan = plan_injections(rng, register, 8, slot=cycle_start + k, history_days=history)
+            cut = register.index[-1] - pd.Timedelta(days=LATE_LEAK_DAYS) if hard else None
+            planned = register if cut is None else register[register.index <= cut]
+            plan = plan_injections(rng, planned, 8, slot=cycle_start + k, history_days=history)
+            if hard:
+                plan += _late_leak(late, register, cycle_start + k)
         register, events, labels = apply_injections(
             meter_id, register, plan, resolution, background
         )
@@ -447,6 +496,27 @@ def inject_on_background(
                  "q3_m3h": None, "resolution_l": resolution}  # fmt: skip
         parts.append((meter, quantize(register, resolution), events, labels))
     return _combine(parts)
+
+
+LATE_LEAK_DAYS = 50  # a late leak starts anywhere in a meter's last days [d]
+LATE_LEAK_LENGTH_DAYS = (4.0, 7.0)  # [d]
+
+
+def _late_leak(rng: np.random.Generator, register: pd.Series, slot: int) -> list[Injection]:
+    """One leak of 4 to 7 days starting anywhere in the register's last
+    ``LATE_LEAK_DAYS`` days (it may still run at the last read), its rate
+    taken in turn from ``LEAK_RATES_LPH``."""
+    last = register.index[-1]
+    if last - register.index[0] < pd.Timedelta(days=HISTORY_DAYS + LATE_LEAK_DAYS):
+        return []
+    start = (last - pd.Timedelta(days=float(rng.uniform(1.0, LATE_LEAK_DAYS)))).floor("h")
+    length = pd.Timedelta(days=float(rng.uniform(*LATE_LEAK_LENGTH_DAYS))).round("h")
+    rate = LEAK_RATES_LPH[slot % len(LEAK_RATES_LPH)]
+    return [
+        Injection(
+            "continuous_flow", start, min(start + length, last), {"rate_lph": rate, "late": True}
+        )
+    ]
 
 
 # ---------------------------------------------------------------- files

@@ -177,3 +177,34 @@ def test_read_daiad_format(tmp_path):
     first = registers["DAIAD000"]
     assert first.tolist() == [68311.0, 68321.0]
     assert str(first.index.tz) == "UTC" and first.index[0].hour == 23  # Madrid is UTC+1 in March
+
+
+def test_coarse_reads_follow_the_utility_clock_on_drifting_reads():
+    """Hourly reads a few minutes off the hour (as DAIAD's drift) are still read
+    twice a day at 06:00 and 18:00: the grid is the utility's, not the reads'."""
+    from releve.simulate.scenarios import ReadTimes, sample_register
+
+    hours = pd.date_range("2026-01-01", periods=24 * 30, freq="h", tz="UTC")
+    times = (hours + pd.Timedelta(minutes=7)).insert(0, hours[6])  # one read at 06:00 sharp
+    drifting = pd.Series(np.arange(times.size, dtype=float), index=times).sort_index()
+    exact = sample_register(drifting, pd.Timedelta(hours=12), "UTC")
+    assert len(exact) >= 58
+    assert set(exact.index.hour) == {6, 18}
+    rng = np.random.default_rng(1)
+    jittered = sample_register(
+        drifting, pd.Timedelta(hours=12), "UTC", reading=ReadTimes(5.0, 0.1), rng=rng
+    )
+    offsets = (jittered.index - jittered.index.round("h")).total_seconds().to_numpy()
+    assert np.abs(offsets).max() <= 300
+    assert 45 <= len(jittered) < len(exact)
+
+
+def test_hard_injection_adds_a_late_short_leak_per_meter():
+    backgrounds = {f"B{k}": flat_register(200) for k in range(3)}
+    scenario = inject_on_background(backgrounds, seed=2, cadence="12h", tz="UTC", hard=True)
+    late = [lb for lb in scenario.labels if lb.parameters.get("late")]
+    assert len(late) == 3
+    last = scenario.readings["ts"].max()
+    for lb in late:
+        assert last - lb.start <= pd.Timedelta(days=50)
+        assert lb.end - lb.start <= pd.Timedelta(days=7)
