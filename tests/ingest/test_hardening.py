@@ -95,7 +95,6 @@ def test_a_kind_change_of_a_meter_with_readings_is_refused(
     assert outcome.result.quarantined == {"unit_change": 1}
 
 
-@PENDING
 @pytest.mark.parametrize(
     "header",
     [
