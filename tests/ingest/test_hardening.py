@@ -150,7 +150,6 @@ def test_the_repeated_dst_hour_is_resolved_by_index_order(
     ]
 
 
-@PENDING
 @pytest.mark.parametrize(
     "header",
     [
