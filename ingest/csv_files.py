@@ -130,6 +130,15 @@ def parse_header(line: str, path: str) -> CsvHeader:
     columns = tuple(c.strip() for c in next(csv.reader([text], delimiter=delimiter)))
     if len(columns) < 2:
         raise FileProblem(path, f"has no CSV header: first line is {text[:80]!r}")
+    seen: dict[str, str] = {}
+    for name in columns:
+        if name.lower() in seen:
+            raise FileProblem(
+                path,
+                f"names column {name!r} more than once (first as {seen[name.lower()]!r}); "
+                "which one holds the data is unclear: rename or drop one",
+            )
+        seen[name.lower()] = name
     return CsvHeader(columns, delimiter)
 
 

@@ -19,9 +19,9 @@ from typing import TypeVar
 import pandas as pd
 import psycopg
 
-from core.columns import INDEX, KIND
 from ingest.csv_fields import BLOCK_BYTES, read_field_batches
 from ingest.csv_files import CsvHeader, Utf8Stream, check_gzip_complete, open_text, parse_header
+from ingest.csv_kinds import classify_header
 from ingest.exceptions import FileProblem
 from ingest.load import LoadResult, store_readings
 from ingest.meters_csv import parse_meters, resolve_meter_columns
@@ -45,14 +45,6 @@ class FileOutcome:
     problem: str | None = None
 
 
-def detect_kind(columns: tuple[str, ...], options: ReadingsCsvOptions) -> str:
-    """``meters`` when the header has a ``kind`` column and no index column, else ``readings``."""
-    lowered = {c.lower() for c in columns}
-    if KIND in lowered and options.columns.get(INDEX, INDEX).lower() not in lowered:
-        return "meters"
-    return "readings"
-
-
 def load_csv_file(
     conn: psycopg.Connection,
     path: Path,
@@ -74,7 +66,7 @@ def load_csv_file(
         with open_text(path) as handle:
             check_gzip_complete(path)
             header = parse_header(handle.readline(), str(path))
-            kind = kind or detect_kind(header.columns, options)
+            kind = kind or classify_header(header.columns, options.columns, str(path))
             batches = read_field_batches(
                 Utf8Stream(handle), header, location=str(path), block_bytes=block_bytes
             )

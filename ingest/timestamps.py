@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-OFFSET_AT_END = r"(?:[Zz]|[+-]\d\d(?::?\d\d)?)$"
+# An offset counts only after a time: the "-02" of a date-only "2026-02-02" is its day.
+OFFSET_AT_END = r"[T ]\d\d(?::?\d\d){0,2}(?:[.,]\d+)?\s*(?:[Zz]|[+-]\d\d(?::?\d\d)?)$"
 
 
 def parse_timestamps(

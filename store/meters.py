@@ -98,7 +98,11 @@ def register_unassigned(conn: psycopg.Connection, meters: pd.DataFrame) -> None:
 
 
 def upsert_meters(conn: psycopg.Connection, meters: pd.DataFrame) -> int:
-    """Insert or update meters (``METER_COLUMNS``), creating their accounts, sites and contracts."""
+    """Insert or update meters (``METER_COLUMNS``), creating their accounts, sites and contracts.
+
+    A NULL attribute (a column the file lacks, or an empty cell) leaves the
+    stored value alone: a partial file only adds what it says.
+    """
     if meters.empty:
         return 0
     conn.execute(
@@ -115,7 +119,7 @@ def upsert_meters(conn: psycopg.Connection, meters: pd.DataFrame) -> int:
             f"INSERT INTO {table} ({key}{parents}) SELECT DISTINCT ON ({key}) {key}{parents}"  # type: ignore[arg-type]
             f" FROM stage_meters WHERE {key} IS NOT NULL ON CONFLICT ({key}) DO NOTHING"
         )
-    updates = ", ".join(f"{c} = excluded.{c}" for c in METER_COLUMNS[1:])
+    updates = ", ".join(f"{c} = coalesce(excluded.{c}, meters.{c})" for c in METER_COLUMNS[1:])
     cur = conn.execute(
         f"INSERT INTO meters ({', '.join(METER_COLUMNS)}, assigned)"  # type: ignore[arg-type]
         f" SELECT {', '.join(METER_COLUMNS)}, true FROM stage_meters"
