@@ -106,24 +106,39 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_bridge(url: str, home: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """``releve serve`` with its default workers on a free port; the process and its URL."""
+def start_server(
+    command: list[str], env: dict[str, str], health: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    """A server process on a free port, once its health route answers: the process and its URL."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RELEVE_")}
-    env.update(RELEVE_DATABASE_URL=url, RELEVE_HOME=str(home), RELEVE_PORTAL_SECRET=SECRET,
-               RELEVE_BRIDGE__RATE_LIMIT="100000000/minute")  # fmt: skip
-    process = subprocess.Popen([sys.executable, "-m", "releve.cli", "serve", "--port", str(port)],
-                               env=env)  # fmt: skip
+    process = subprocess.Popen([*command, "--port", str(port)], env=env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{base}/v1/health").status_code == 200:
+            if httpx.get(f"{base}{health}").status_code == 200:
                 return process, base
         except httpx.TransportError:
             time.sleep(0.2)
     process.terminate()
-    raise RuntimeError("releve serve did not start")
+    raise RuntimeError(f"{command[2:4]} did not start")
+
+
+def start_bridge(url: str, home: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """``releve serve`` with its default workers on a free port; the process and its URL."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RELEVE_")}
+    env.update(RELEVE_DATABASE_URL=url, RELEVE_HOME=str(home), RELEVE_PORTAL_SECRET=SECRET,
+               RELEVE_BRIDGE__RATE_LIMIT="100000000/minute")  # fmt: skip
+    return start_server([sys.executable, "-m", "releve.cli", "serve"], env, "/v1/health")
+
+
+def start_floor(url: str) -> tuple[subprocess.Popen[bytes], str]:
+    """``bench/api_floor.py`` under uvicorn with the bridge's workers, loop and parser."""
+    env = {**os.environ, "RELEVE_FLOOR_DATABASE_URL": url}
+    command = [sys.executable, "-m", "uvicorn", "api_floor:create_app", "--factory",
+               "--app-dir", str(Path(__file__).parent), "--workers", str(os.cpu_count() or 1),
+               "--log-level", "warning"]  # fmt: skip
+    return start_server(command, env, "/health")
 
 
 def token(account_id: str) -> str:
@@ -211,6 +226,23 @@ def direct_call(resolution: str) -> Callable[[object, str], None]:
     return call
 
 
+def floor_call() -> Callable[[object, str], None]:
+    """The floor's monthly curve (``bench/api_floor.py``), its body decoded to Python."""
+    start, end = (
+        pd.Timestamp(b, tz="Europe/Paris").isoformat() for b in (MONTHLY_FROM, MONTHLY_TO)
+    )
+    query = urlencode({"start": start, "end": end})
+
+    def call(session: object, meter_id: str) -> None:
+        session.request("GET", f"/floor/{meter_id}?{query}")  # type: ignore[attr-defined]
+        response = session.getresponse()  # type: ignore[attr-defined]
+        body = response.read()
+        assert response.status == 200, body[:300]
+        assert len(json.loads(body)["points"]) == 60
+
+    return call
+
+
 def percentiles(latencies: np.ndarray) -> tuple[float, float, float]:
     """p50, p95 and p99 [ms] of latencies [s]."""
     p50, p95, p99 = np.percentile(latencies * 1000, [50, 95, 99])
@@ -240,12 +272,17 @@ def main() -> int:
         runs = []
         for run in range(1, args.repeat + 1):
             with tempfile.TemporaryDirectory(prefix="releve-bench-api-") as home:
-                process, base = start_bridge(url, Path(home))
+                (bridge, base), (floor, floor_base) = (
+                    start_bridge(url, Path(home)),
+                    start_floor(url),
+                )
                 try:
-                    runs.append(summarise(measure(base, url, ids, tokens, args.requests)))
+                    bases = {"api": base, "floor": floor_base}
+                    runs.append(summarise(measure(bases, url, ids, tokens, args.requests)))
                 finally:
-                    process.terminate()
-                    process.wait(30)
+                    for process in (bridge, floor):
+                        process.terminate()
+                        process.wait(30)
             report(runs[-1], f"run {run}")
     if len(runs) > 1:
         report({k: tuple(np.median([r[k] for r in runs], axis=0)) for k in runs[0]},
@@ -254,19 +291,24 @@ def main() -> int:
 
 
 def measure(
-    base: str, url: str, ids: list[str], tokens: dict[str, str], requests: int
+    bases: dict[str, str], url: str, ids: list[str], tokens: dict[str, str], requests: int
 ) -> dict[tuple[str, str, int], tuple[np.ndarray, float]]:
-    """Every scenario, warmed up first: (path, resolution, concurrency) -> latencies, wall."""
-    parts = urlsplit(base)
-    sessions = {
-        "api": lambda: HTTPConnection(str(parts.hostname), parts.port, timeout=120),
-        "direct": lambda: psycopg.connect(url, autocommit=True),
-    }
+    """Every scenario, warmed up first: (path, resolution, concurrency) -> latencies, wall.
+    ``bases`` holds the bridge's URL and, for the monthly curve, the floor's."""
+
+    def http(path: str) -> Callable[[], object]:
+        parts = urlsplit(bases[path])
+        return lambda: HTTPConnection(str(parts.hostname), parts.port, timeout=120)
+
+    sessions = {"api": http("api"), "floor": http("floor"),
+                "direct": lambda: psycopg.connect(url, autocommit=True)}  # fmt: skip
     results = {}
     for resolution in ("hour", "month"):
-        calls = {"api": api_call(resolution, tokens), "direct": direct_call(resolution)}
+        calls = {"api": api_call(resolution, tokens), "direct": direct_call(resolution),
+                 "floor": floor_call()}  # fmt: skip
+        paths = ("api", "direct") if resolution == "hour" else ("api", "floor", "direct")
         for concurrency in (1, 16):
-            for path in ("api", "direct"):
+            for path in paths:
                 warm_up = max(concurrency * 2, 8)
                 run_load(calls[path], sessions[path], ids, warm_up, concurrency, seed=0)
                 results[(path, resolution, concurrency)] = run_load(
@@ -303,6 +345,11 @@ def report(figures: Figures, title: str) -> None:
             verdict = f" (target <= {target:g}: {'met' if ratio <= target else 'NOT met'})"
             print(f"p95 ratio api/direct, {resolution}, concurrency {concurrency}: {ratio:.2f}"
                   f"{verdict if concurrency == 16 else ''}")  # fmt: skip
+    for concurrency in (1, 16):
+        floor, direct = (figures[(path, "month", concurrency)][1] for path in ("floor", "direct"))
+        api = figures[("api", "month", concurrency)][1]
+        print(f"p95 ratio floor/direct, month, concurrency {concurrency}: {floor / direct:.2f}"
+              f" (api/floor {api / floor:.2f}: the bridge's own work)")  # fmt: skip
 
 
 if __name__ == "__main__":
