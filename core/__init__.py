@@ -23,6 +23,7 @@ from core.codes import (
 )
 from core.exceptions import CoreError, UnitError
 from core.meter import DEFAULT_TIMEZONE, METER_ID_PATTERN, Meter, MeterDefaults, Tariff
+from core.notifications import DeliveryStatus, MessageKind, NotSentReason
 from core.partition import Partition, partition_of
 from core.preferences import Channel, Language, Preference, QuietHours
 from core.units import UNITS, Unit
@@ -43,9 +44,12 @@ __all__ = [
     "Channel",
     "CoreError",
     "CustomerAnswer",
+    "DeliveryStatus",
     "Episode",
     "FindingCode",
     "Language",
+    "MessageKind",
+    "NotSentReason",
     "Meter",
     "MeterDefaults",
     "MeterKind",

@@ -18,8 +18,8 @@ class Episode:
         None while it goes on at ``as_of``.
     confirmed_at : Timestamp  Earliest time at which the data then available met
         the rule [UTC]: the detection time of a detector run at that moment.
-    evidence : dict  The numbers behind the alert, units in their names, and
-        ``message``, a sentence a customer understands.
+    evidence : dict  The numbers behind the alert, units in their names; the
+        sentences a customer reads are rendered from them by ``notify``.
     estimated_volume_m3 : float | None  Water or gas lost so far [m3].
     estimated_cost_eur : float | None  Its cost [EUR]; None without a tariff.
     legally_notifiable : bool  Whether the law says the customer must be told.
@@ -40,11 +40,6 @@ class Episode:
     def customer_facing(self) -> bool:
         """Whether the customer is told (``no_data`` goes to operations)."""
         return self.type in CUSTOMER_FACING
-
-    @property
-    def message(self) -> str:
-        """The customer-readable sentence of the evidence."""
-        return str(self.evidence.get("message", ""))
 
     def overlaps(self, other: Episode, as_of: pd.Timestamp) -> bool:
         """Whether the two episodes share a moment (an open one lasts to ``as_of``)."""

@@ -25,7 +25,6 @@ from core import AnomalyType, Episode, Meter, Severity, Tariff
 from core.units import LITRES_PER_M3
 from detect.features import MeterSeries, meter_series
 from detect.flows import NS_PER_HOUR, interval_flows, runs
-from detect.text import in_euros, local_time, substance
 
 
 class BurstSettings(BaseModel):
@@ -308,11 +307,6 @@ def _episode(
     ongoing = last == flows.index[-1]
     volume_m3 = round(litres / LITRES_PER_M3, 3)
     cost = None if tariff is None else tariff.cost_eur(meter, volume_m3)
-    message = (
-        f"{substance(meter)} flowed at up to {peak:.0f} L/h from {local_time(start, meter)} "
-        f"for {hours:.1f} h, {volume_m3:.2f} m3{in_euros(cost)}, above {usual:.0f} L/h, "
-        f"this home's burst level over {hold_h:g} h: a burst pipe or a tap left open."
-    )
     evidence = {
         "peak_flow_lph": round(peak, 1),
         "mean_flow_lph": round(litres / hours, 1) if hours > 0 else math.nan,
@@ -321,7 +315,6 @@ def _episode(
         "duration_h": round(hours, 2),
         "volume_m3": volume_m3,
         "cost_eur": cost,
-        "message": message,
     }
     return Episode(
         meter_id=meter.meter_id,

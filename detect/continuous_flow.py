@@ -39,7 +39,6 @@ from detect.flows import (
     span_flow_values,
     window_starts,
 )
-from detect.text import in_euros, local_time, substance
 
 MAX_BASELINE_PASSES = 40  # on coarse reads each pass uncovers a little more of a long leak
 DAILY_READS_H = 18.0  # reads usually this far apart or more are daily reads [h]
@@ -495,11 +494,6 @@ def _episode(
     hours = ((end or as_of) - start) / pd.Timedelta(hours=1)
     volume_m3 = round(rate * hours / LITRES_PER_M3, 3)
     cost = None if tariff is None else tariff.cost_eur(meter, volume_m3)
-    what = substance(meter)
-    message = (
-        f"{what} has been flowing without a break since {local_time(start, meter)}: "
-        f"at least {rate:.1f} L/h, about {volume_m3:.2f} m3{in_euros(cost)} so far."
-    )
     evidence = {
         "leak_rate_lph": round(rate, 2),
         "since": start.isoformat(),
@@ -507,7 +501,6 @@ def _episode(
         "block_h": run.block_h,
         "volume_m3": volume_m3,
         "cost_eur": cost,
-        "message": message,
     }
     return Episode(
         meter_id=meter.meter_id,

@@ -9,14 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from core import AnomalyType, Episode, Meter, Severity
 from core.columns import CODE, TS
 from detect.flows import runs
-from detect.text import local_time
 
-MEANINGS = {
-    "LEAK": (Severity.WARNING, "a leak: water has flowed every hour for a day"),
-    "BURST": (Severity.CRITICAL, "a burst: a very high flow for a while"),
-    "DRY": (Severity.INFO, "a dry pipe: no water at the meter"),
-    "TAMPER": (Severity.WARNING, "tampering with the meter"),
-    "REVERSE": (Severity.WARNING, "water flowing backwards"),
+SEVERITIES = {
+    "LEAK": Severity.WARNING,  # water has flowed every hour for a day
+    "BURST": Severity.CRITICAL,  # a very high flow for a while
+    "DRY": Severity.INFO,  # no water at the meter
+    "TAMPER": Severity.WARNING,
+    "REVERSE": Severity.WARNING,  # water flowing backwards
 }
 
 
@@ -73,8 +72,7 @@ def detect_meter_alarm(
 def _episode(
     code: str, first: pd.Timestamp, end: pd.Timestamp | None, raw: str, meter: Meter
 ) -> Episode:
-    severity, meaning = MEANINGS.get(code, (Severity.WARNING, "an alarm"))
-    message = f"Your meter reported {code} ({meaning}) on {local_time(first, meter)}."
+    severity = SEVERITIES.get(code, Severity.WARNING)
     return Episode(
         meter_id=meter.meter_id,
         type=AnomalyType.METER_ALARM,
@@ -82,5 +80,5 @@ def _episode(
         start=first,
         end=end,
         confirmed_at=first,
-        evidence={"code": code, "raw": raw, "message": message},
+        evidence={"code": code, "raw": raw},
     )

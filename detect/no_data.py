@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from core import AnomalyType, Episode, Meter, Severity
 from core.columns import TS
 from detect.flows import NS_PER_HOUR
-from detect.text import local_time
 
 
 class NoDataSettings(BaseModel):
@@ -72,10 +71,6 @@ def _episode(
     s: NoDataSettings,
 ) -> Episode:
     silence_h = ((end or as_of) - start) / pd.Timedelta(hours=1)
-    message = (
-        f"No reading received since {local_time(start, meter)} ({silence_h:.0f} h), "
-        f"for a meter that usually reports every {cadence_h:.1f} h: check its communication."
-    )
     return Episode(
         meter_id=meter.meter_id,
         type=AnomalyType.NO_DATA,
@@ -86,6 +81,5 @@ def _episode(
         evidence={
             "silence_h": round(silence_h, 1),
             "usual_interval_h": round(cadence_h, 2),
-            "message": message,
         },
     )

@@ -22,7 +22,7 @@ Two rules, told apart in the evidence by ``reference_kind``:
   the same period of the previous three years or, failing that, the average of
   comparable homes in the area; Relevé has only the meter's own history, so it
   averages the years available (``reference_years``, one or two when the
-  history is shorter) and says so in the message. As the law does, it keeps
+  history is shorter), which the notice says. As the law does, it keeps
   the months the home stood empty. A month still going on is notified as soon
   as its volume so far is above twice the reference, since it can only grow.
   An early alert overlapping a notified month becomes one episode with it,
@@ -55,7 +55,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from core import AnomalyType, Episode, Meter, MeterKind, Severity, Tariff
 from detect.features import MeterSeries, meter_series
 from detect.flows import NS_PER_HOUR, daily_volumes, runs
-from detect.text import in_euros, local_day
 
 LEGAL_KIND = "same_month_previous_years"
 
@@ -285,12 +284,6 @@ def _early_episode(
     end_day = pd.Timestamp(peak.name)
     year = end_day.tz_convert(meter.timezone).year
     years = [year - y for y in range(s.legal_years, 0, -1) if int(peak["years"]) >> (y - 1) & 1]
-    reference = "the same period of previous years" if years else "your recent weeks"
-    message = (
-        f"You used {peak['volume']:.2f} m3 in the {days} days to "
-        f"{local_day(end_day, meter)}, {peak['ratio']:.1f} times the {peak['reference']:.2f} m3 "
-        f"of {reference}: {excess:.2f} m3 more{in_euros(cost)}."
-    )
     evidence = {
         "volume_m3": round(float(peak["volume"]), 3),
         "reference_m3": round(float(peak["reference"]), 3),
@@ -301,7 +294,6 @@ def _early_episode(
         "reference_years": years,
         "excess_m3": excess,
         "cost_eur": cost,
-        "message": message,
     }
     return Episode(
         meter_id=meter.meter_id,
@@ -408,11 +400,11 @@ def _notice(
         "known_days": int(row["known"]),
         "reference_kind": LEGAL_KIND,
         "reference_years": years,
+        "legal_years": s.legal_years,
         "threshold_m3": round(s.legal_ratio * reference, 3),
         "excess_m3": excess,
         "cost_eur": cost,
     }
-    evidence["message"] = _notice_message(evidence, month, s.legal_years)
     critical = ratio is not None and ratio >= s.critical_ratio
     return Episode(
         meter_id=meter.meter_id,
@@ -425,22 +417,6 @@ def _notice(
         estimated_volume_m3=excess,
         estimated_cost_eur=cost,
         legally_notifiable=True,
-    )
-
-
-def _notice_message(evidence: dict, month: pd.Timestamp, legal_years: int) -> str:
-    """The sentence of a legal notice, which says when fewer years than the
-    law's three were averaged."""
-    years = [str(y) for y in evidence["reference_years"]]
-    listed = " and ".join([", ".join(years[:-1]), years[-1]] if len(years) > 1 else years)
-    if len(years) < legal_years:
-        listed += " (the years of this meter's history)"
-    so_far = "" if evidence["month_over"] else " so far"
-    return (
-        f"You used {evidence['volume_m3']:.2f} m3 in {month:%B %Y}{so_far}, more than twice "
-        f"the {evidence['reference_m3']:.2f} m3 you used on average in {month:%B} {listed}: "
-        f"{evidence['excess_m3']:.2f} m3 more{in_euros(evidence['cost_eur'])}. The law calls "
-        "this an abnormal increase (loi Warsmann)."
     )
 
 

@@ -11,7 +11,6 @@ from core import AnomalyType, Episode, FindingCode, Meter, Severity
 from core.columns import AMOUNT, CODE, DETAIL, TS
 from detect.features import MeterSeries, meter_series
 from detect.flows import runs
-from detect.text import local_time, substance
 
 
 class ReverseFlowSettings(BaseModel):
@@ -137,13 +136,6 @@ def _alarm_times(
 def _episode(
     first: pd.Timestamp, last: pd.Timestamp, litres: float, by_alarm: bool, meter: Meter
 ) -> Episode:
-    seen = "the meter reported reverse flow" if by_alarm else "the index went backwards"
-    message = (
-        f"On {local_time(first, meter)} {seen}"
-        + (f" by {litres:.0f} L" if litres > 0 else "")
-        + f": {substance(meter).lower()} flowed back through the meter, which can mean a faulty "
-        "non-return valve or a meter fitted the wrong way round."
-    )
     return Episode(
         meter_id=meter.meter_id,
         type=AnomalyType.REVERSE_FLOW,
@@ -151,5 +143,5 @@ def _episode(
         start=first,
         end=last,
         confirmed_at=last,
-        evidence={"decrease_l": round(litres, 1), "meter_alarm": by_alarm, "message": message},
+        evidence={"decrease_l": round(litres, 1), "meter_alarm": by_alarm},
     )

@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from core import AnomalyType, Episode, Meter, Severity
 from detect.features import MeterSeries, meter_series
 from detect.flows import runs
-from detect.text import local_day
 
 
 class ZeroConsumptionSettings(BaseModel):
@@ -78,11 +77,6 @@ def _episode(
     meter: Meter,
     s: ZeroConsumptionSettings,
 ) -> Episode:
-    message = (
-        f"Your meter has recorded no consumption for {days} days since {local_day(first, meter)}, "
-        f"while it usually records about {usual_l:.0f} L a day: it may be stopped or blocked. "
-        "If the home is empty, you can ignore this message."
-    )
     return Episode(
         meter_id=meter.meter_id,
         type=AnomalyType.ZERO_CONSUMPTION,
@@ -90,5 +84,5 @@ def _episode(
         start=first,
         end=end,
         confirmed_at=first + pd.Timedelta(days=s.min_days),
-        evidence={"days": days, "usual_daily_l": round(usual_l, 1), "message": message},
+        evidence={"days": days, "usual_daily_l": round(usual_l, 1)},
     )

@@ -73,7 +73,7 @@ def alert_out(alert: Alert, language: Language, timezone: str) -> AlertOut:
         id=alert.id, meter_id=alert.meter_id, type=alert.type, severity=alert.severity,
         status=alert.status, start=required_local(alert.start, timezone),
         end=local(alert.end, timezone), detected_at=required_local(alert.detected_at, timezone),
-        evidence=finite(alert.evidence), message=render_alert(alert, language), language=language,
+        evidence=finite(alert.evidence), message=render_alert(alert, language, timezone), language=language,
         estimated_volume_m3=alert.estimated_volume_m3,
         estimated_cost_eur=alert.estimated_cost_eur,
         legally_notifiable=alert.legally_notifiable,

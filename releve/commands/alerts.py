@@ -1,4 +1,5 @@
-"""``releve alerts [--format table|json] [--status open|all] [--meter M]`` lists alerts;
+"""``releve alerts [--format table|json] [--status open|all] [--meter M] [--lang fr|en]``
+lists alerts, each with its sentence from the notification templates;
 ``releve alerts ack ID`` acknowledges one."""
 
 from __future__ import annotations
@@ -9,8 +10,9 @@ import sys
 
 import pandas as pd
 
-from core import Alert, AlertStatus
+from core import Alert, AlertStatus, Language
 from core.columns import METER_ID
+from portal_bridge.alert_text import render_alert
 from releve.config import Settings
 from releve.connect import open_store
 from store.alerts import acknowledge_alert, fetch_alerts
@@ -23,7 +25,7 @@ STATUSES = {
 }
 JSON_KEYS = (
     "id", METER_ID, "type", "severity", "status", "start", "end", "detected_at", "evidence",
-    "estimated_volume_m3", "estimated_cost_eur",
+    "estimated_volume_m3", "estimated_cost_eur", "message",
 )  # fmt: skip
 
 
@@ -42,6 +44,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="open (open and acknowledged, the default), all, acknowledged or resolved",
     )  # fmt: skip
     parser.add_argument("--meter", action="append", dest="meters", metavar="M")
+    parser.add_argument(
+        "--lang", choices=[str(lang) for lang in Language], default=str(Language.FR),
+        help="language of the alert sentences (fr, the default, or en)",
+    )  # fmt: skip
     parser.set_defaults(func=run)
 
 
@@ -52,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         return _ack(args, settings)
     with open_store(settings) as conn:
         alerts = fetch_alerts(conn, meter_ids=args.meters, status=STATUSES[args.status])
-    rows = [alert_record(a, settings.timezone) for a in alerts]
+    rows = [alert_record(a, settings.timezone, Language(args.lang)) for a in alerts]
     if args.format == "json":
         for row in rows:
             print(json.dumps(row, ensure_ascii=False))
@@ -80,8 +86,11 @@ def _ack(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def alert_record(alert: Alert, timezone: str) -> dict[str, object]:
-    """An alert as the JSON output contract has it, times with their offset."""
+def alert_record(
+    alert: Alert, timezone: str, language: Language = Language.FR
+) -> dict[str, object]:
+    """An alert as the JSON output contract has it, times with their offset, and its
+    ``message`` in ``language``."""
 
     def iso(ts: pd.Timestamp | None) -> str | None:
         return None if ts is None else ts.tz_convert(timezone).isoformat()
@@ -98,6 +107,7 @@ def alert_record(alert: Alert, timezone: str) -> dict[str, object]:
         "evidence": alert.evidence,
         "estimated_volume_m3": alert.estimated_volume_m3,
         "estimated_cost_eur": alert.estimated_cost_eur,
+        "message": render_alert(alert, language, timezone),
     }
     return {key: record[key] for key in JSON_KEYS}
 
@@ -111,7 +121,7 @@ def format_table(rows: list[dict[str, object]]) -> str:
     for r in rows:
         start = str(r["start"])[:16]
         end = str(r["end"])[:16] if r["end"] else "-"
-        message = dict(r["evidence"]).get("message", "")  # type: ignore[call-overload]
+        message = r["message"] or ""
         lines.append(
             f"{r['id']:>5}  {str(r['meter_id']):<14} {str(r['type']):<17} "
             f"{str(r['severity']):<8} {str(r['status']):<12} {start:<16} {end:<16} {message}"

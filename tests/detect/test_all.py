@@ -6,6 +6,7 @@ import pandas as pd
 from core import Meter
 from detect import DetectSettings, detect_all
 from tests.detect.conftest import START, TARIFF, add, household_hourly, reads_from
+from tests.notify.sentences import sentence
 
 
 def test_a_leak_explains_its_overconsumption(household):
@@ -34,7 +35,7 @@ def test_every_type_on_one_meter(household):
     )
     assert {e.type for e in episodes} == {"burst", "continuous_flow", "no_data", "meter_alarm"}
     assert all(e.meter_id == "M1" for e in episodes)
-    assert all(isinstance(e.evidence["message"], str) for e in episodes)
+    assert all(sentence(e, "fr") and sentence(e, "en") for e in episodes)
     assert np.isfinite([e.estimated_cost_eur for e in episodes if e.type == "burst"]).all()
 
 

@@ -8,6 +8,7 @@ from core import Meter, Tariff
 from detect import ContinuousFlowSettings, detect_continuous_flow
 from detect.flows import span_flow_values
 from tests.detect.conftest import START, TARIFF, add, household_hourly, reads_from
+from tests.notify.sentences import sentence
 
 METER = Meter("M1", unit="m3")
 
@@ -49,7 +50,7 @@ def test_hourly_leak_rate_and_cost_in_evidence(household):
     assert rate == pytest.approx(10.0, abs=1.0)
     assert leak.estimated_volume_m3 == pytest.approx(rate * hours / 1000, rel=0.01)
     assert leak.estimated_cost_eur == pytest.approx(leak.estimated_volume_m3 * 4.3, abs=0.01)
-    assert "L/h" in leak.message and "since" in leak.message
+    assert "10\u00a0L/h since" in sentence(leak)
     assert leak.severity == "warning"
 
 

@@ -23,7 +23,7 @@ def leak(start_h: float, end_h: float | None, severity: str = "warning", rate: f
         start=hours(start_h),
         end=None if end_h is None else hours(end_h),
         confirmed_at=hours(start_h + 36),
-        evidence={"leak_rate_lph": rate, "message": "leak"},
+        evidence={"leak_rate_lph": rate},
         estimated_volume_m3=0.1,
         estimated_cost_eur=0.43,
     )

@@ -5,6 +5,7 @@ import pandas as pd
 from core import Meter
 from detect import detect_meter_alarm
 from tests.detect.conftest import START
+from tests.notify.sentences import sentence
 
 METER = Meter("M1")
 
@@ -25,7 +26,7 @@ def test_repeats_of_a_code_are_one_episode():
     episodes = detect_meter_alarm(frame, meter=METER, as_of=as_of)
     assert [(e.evidence["code"], e.start, e.end) for e in episodes] == [("LEAK", START, None)]
     assert episodes[0].evidence["raw"] == '{"status":"LEAK"}'
-    assert "LEAK" in episodes[0].message
+    assert "(code LEAK)" in sentence(episodes[0])
 
 
 def test_alarm_ends_when_the_meter_stops_repeating_it():

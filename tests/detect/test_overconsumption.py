@@ -8,6 +8,7 @@ import pytest
 from core import Meter
 from detect import detect_overconsumption
 from tests.detect.conftest import START, household_hourly, reads_from
+from tests.notify.sentences import sentence
 
 METER = Meter("M1", timezone="UTC")
 PARIS = Meter("M2", timezone="Europe/Paris")
@@ -226,7 +227,7 @@ def test_loi_warsmann_a_month_above_twice_the_same_month_of_three_years(factor, 
         # the early alert on the last 30 days of March joined the notice
         assert notice.start <= pd.Timestamp("2029-03-01", tz="Europe/Paris")
         assert notice.end >= pd.Timestamp("2029-04-01", tz="Europe/Paris")
-        assert "March 2026, 2027 and 2028" in ev["message"]
+        assert "March 2026, 2027 and 2028" in sentence(notice)
 
 
 @pytest.mark.parametrize(
@@ -253,7 +254,7 @@ def test_loi_warsmann_averages_the_previous_years_available(first, levels, years
     assert notice.evidence["reference_years"] == years
     assert notice.evidence["ratio"] == pytest.approx(2.1, abs=0.01)
     if len(years) < 3:
-        assert "(the years of this meter's history)" in notice.evidence["message"]
+        assert "(the years of this meter's history)" in sentence(notice)
 
 
 def test_loi_warsmann_counts_local_months():
@@ -290,7 +291,7 @@ def test_loi_warsmann_notifies_a_month_going_on_once_it_passes_twice():
     (notice,) = notices(episodes, "2029-03")
     assert notice.end is None
     assert not notice.evidence["month_over"]
-    assert "March 2029 so far" in notice.evidence["message"]
+    assert "March 2029 so far" in sentence(notice)
     assert notice.evidence["volume_m3"] > notice.evidence["threshold_m3"]
     # the early alert came before; the notice's day is when the month passed twice
     assert notice.confirmed_at < pd.Timestamp("2029-03-21", tz="Europe/Paris")

@@ -6,6 +6,7 @@ import pytest
 from core import Meter
 from detect import detect_reverse_flow
 from tests.detect.conftest import START, add, reads_from
+from tests.notify.sentences import sentence
 
 METER = Meter("M1")
 AS_OF = START + pd.Timedelta(days=60)
@@ -18,7 +19,7 @@ def test_fires_on_index_going_back(household):
     back = episodes[0]
     assert abs(back.start - (START + pd.Timedelta(days=40.1))) <= pd.Timedelta(hours=2)
     assert back.evidence["decrease_l"] == pytest.approx(60.0, abs=2.0)
-    assert "60 L" in back.message
+    assert "by 60\u00a0L" in sentence(back)
 
 
 @pytest.mark.parametrize(

@@ -66,7 +66,8 @@ def _alert(meter_id: str, kind: AnomalyType, start: str, end: str | None, status
         id=None, meter_id=meter_id, type=kind, severity=severity, status=status, start=begun,
         end=ended, detected_at=begun + pd.Timedelta(hours=2),
         last_seen=ended or NOW - pd.Timedelta(hours=1),
-        evidence={"flow_lph": 12.5, "hours": 30, "message": f"{kind} on meter {meter_id}"},
+        evidence={"flow_lph": 12.5, "leak_rate_lph": 12.5, "volume_m3": 0.4, "cost_eur": 1.72,
+                  "peak_flow_lph": 400.0, "duration_h": 1.0, "threshold_lph": 200.0},
         estimated_volume_m3=0.4, estimated_cost_eur=1.72,
     )  # fmt: skip
     return AlertChange(alert, (AlertEvent.OPENED,))

@@ -155,7 +155,8 @@ def test_alerts_in_the_accounts_language_and_operations_only_ones_hidden(
 ) -> None:
     alerts = client.get("/v1/meters/W-1/alerts", headers=A1).json()["alerts"]
     assert [a["type"] for a in alerts] == ["continuous_flow", "burst"]
-    assert alerts[0]["message"] == "continuous_flow on meter W-1" and alerts[0]["language"] == "fr"
+    assert alerts[0]["message"].startswith("Fuite probable : ") and alerts[0]["language"] == "fr"
+    assert "12\u00a0L/h" in alerts[0]["message"]
     assert alerts[0]["evidence"]["flow_lph"] == 12.5
     open_only = client.get("/v1/meters/W-1/alerts", headers=A1, params={"status": "open"}).json()
     assert [a["type"] for a in open_only["alerts"]] == ["continuous_flow"]

@@ -127,10 +127,10 @@ def test_commands(releve_env: dict[str, str], conn: psycopg.Connection) -> None:
     alert = alerts[0]
     assert list(alert) == ["id", "meter_id", "type", "severity", "status", "start", "end",
                            "detected_at", "evidence", "estimated_volume_m3",
-                           "estimated_cost_eur"]  # fmt: skip
+                           "estimated_cost_eur", "message"]  # fmt: skip
     assert alert["type"] == "continuous_flow" and alert["end"] is None
     assert alert["detected_at"] == "2026-01-30T00:00:00+01:00"
-    assert "L/h" in alert["evidence"]["message"]
+    assert alert["message"].startswith("Fuite probable : ")
     table = releve(releve_env, "alerts")
     assert "continuous_flow" in table.stdout and "L/h" in table.stdout
     ack = releve(releve_env, "alerts", "ack", str(alert["id"]))
