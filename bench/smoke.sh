@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Smoke runs of the five benchmarks, for CI: tiny sizes, synthetic data (no
+# Smoke runs of the six benchmarks, for CI: tiny sizes, synthetic data (no
 # DAIAD file), but the real path end to end: an embedded PostgreSQL from the
 # wheel (or RELEVE_BENCH_DATABASE_URL) and Mosquitto, which must be on PATH.
 # Each run prints its figures and ratio; the first that fails stops the script
@@ -14,10 +14,10 @@ PYTHON=${PYTHON:-.venv/bin/python}
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1} OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-for bench in ingest_csv ingest_mqtt estimate detect_eval api; do
+for bench in ingest_csv ingest_mqtt estimate detect_eval api scale; do
     echo "== smoke: bench/$bench.py --smoke" >&2
     started=$SECONDS
     "$PYTHON" "$BENCH/$bench.py" --smoke
     echo "== smoke: bench/$bench.py passed in $((SECONDS - started)) s" >&2
 done
-echo "== smoke: all five benchmarks ran in $SECONDS s" >&2
+echo "== smoke: all six benchmarks ran in $SECONDS s" >&2

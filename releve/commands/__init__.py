@@ -72,10 +72,21 @@ def add_job_arguments(parser: argparse.ArgumentParser, *, meter_help: str) -> No
         "--workers", type=int, metavar="K",
         help="processes running partitions at once (default: one per CPU on large runs)",
     )  # fmt: skip
+    parser.add_argument(
+        "--cluster", metavar="URL",
+        help="run the partitions as Dask tasks on the scheduler at URL (tcp://host:8786), "
+        "or on local:K, a Dask LocalCluster of K workers (needs releve[dask])",
+    )  # fmt: skip
+    parser.add_argument(
+        "--partitions", type=int, metavar="N",
+        help="partitions of the meters on the cluster (default: 4 per worker core)",
+    )  # fmt: skip
 
 
 def run_batch_job(name: str, args: argparse.Namespace, settings: Settings) -> RunReport | None:
     """Run a batch job as the command line asked; None (after saying why) when it could not."""
+    if args.cluster or args.partitions:
+        return _run_on_cluster(name, args, settings)
     try:
         return run_job(
             name, settings, job_as_of(args, settings.timezone),
@@ -86,10 +97,43 @@ def run_batch_job(name: str, args: argparse.Namespace, settings: Settings) -> Ru
         return None
 
 
+def _run_on_cluster(name: str, args: argparse.Namespace, settings: Settings) -> RunReport | None:
+    """``--cluster``: the partitions as Dask tasks, with progress on stderr."""
+    from releve.jobs.cluster import ClusterError, Progress, run_on_cluster
+
+    if not args.cluster or args.partition or args.workers:
+        print(f"releve {name}: --partitions goes with --cluster, and --cluster neither with "
+              "--partition nor --workers", file=sys.stderr)  # fmt: skip
+        return None
+    if args.partitions is not None and args.partitions < 1:
+        print(f"releve {name}: --partitions must be 1 or more", file=sys.stderr)
+        return None
+
+    def show(progress: Progress) -> None:
+        if progress.done == 0 and progress.dashboard:
+            print(f"releve {name}: Dask dashboard at {progress.dashboard}", file=sys.stderr)
+        print(f"releve {name}: {progress.done}/{progress.total} partitions, "
+              f"{progress.meters} meters, {progress.meters_per_s:.1f} meters/s", file=sys.stderr)  # fmt: skip
+
+    try:
+        return run_on_cluster(
+            name, settings, job_as_of(args, settings.timezone), cluster=args.cluster,
+            partitions=args.partitions, meter_ids=args.meters, on_progress=show,
+        )  # fmt: skip
+    except (ClusterError, OSError) as exc:
+        print(f"releve {name}: {exc}", file=sys.stderr)
+        return None
+
+
 def report_failures(name: str, report: RunReport, *, shown: int = 10) -> int:
-    """Say on stderr which meters failed and why; the exit code (0 none, 1 some)."""
+    """Say on stderr which meters and partitions failed and why; the exit code (0 none, 1 some)."""
+    for failed in report.failed_partitions:
+        meters = "unknown meters" if failed.meters is None else f"{len(failed.meters)} meters"
+        listed = ", ".join((failed.meters or [])[:shown])
+        print(f"releve {name}: partition {failed.partition} failed after retries, {meters} "
+              f"left due ({listed}): {failed.error}", file=sys.stderr)  # fmt: skip
     if not report.failures:
-        return 0
+        return 1 if report.failed_partitions else 0
     by_error = Counter(f"{f.error_type}: {f.message}" for f in report.failures)
     print(f"releve {name}: {len(report.failures)} meters failed and were skipped "
           "(recorded in job_errors; the next run tries them again):", file=sys.stderr)  # fmt: skip

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -77,19 +78,33 @@ class MeterJob(Protocol):
         """Write the chunk's results (meters that failed are absent) in ``conn``'s transaction."""
 
 
+@dataclass(frozen=True)
+class PartitionFailure:
+    """A partition that failed as a whole (its store gone, its worker killed every time).
+
+    meters : list[str] | None  Its meters left due (None: the store could not say).
+    """
+
+    partition: Partition
+    error: str
+    meters: list[str] | None
+
+
 @dataclass
 class RunReport:
-    """What a run did: the job's summary and the meters that failed."""
+    """What a run did: the job's summary, the meters and the partitions that failed."""
 
     summary: Any  # the job's: EstimateSummary, DetectSummary
     partitions: int = 0
     failures: list[MeterFailure] = field(default_factory=list)
+    failed_partitions: list[PartitionFailure] = field(default_factory=list)
 
     def add(self, other: RunReport) -> None:
         """Add up another partition's report."""
         self.summary.add(other.summary)
         self.partitions += other.partitions
         self.failures += other.failures
+        self.failed_partitions += other.failed_partitions
 
 
 class JobLocked(RuntimeError):
@@ -113,11 +128,19 @@ def run_partition(
     *,
     meter_ids: list[str] | None = None,
     run_at: pd.Timestamp | None = None,
+    lock_wait_s: float = 0.0,
 ) -> RunReport:
-    """Run job ``name`` over one partition of the meters, on a connection of its own."""
+    """Run job ``name`` over one partition of the meters, on a connection of its own.
+
+    lock_wait_s : float  How long to wait for the partition's lock [s]; a distributed
+        engine retrying a task whose worker died waits for the dead session to end.
+    """
     job = make_job(name, settings)
     with open_store(settings) as conn:
-        return run_on(conn, job, partition, as_of, meter_ids=meter_ids, run_at=run_at)
+        return run_on(
+            conn, job, partition, as_of, meter_ids=meter_ids, run_at=run_at,
+            lock_wait_s=lock_wait_s,
+        )  # fmt: skip
 
 
 def run_on(
@@ -128,11 +151,12 @@ def run_on(
     *,
     meter_ids: list[str] | None = None,
     run_at: pd.Timestamp | None = None,
+    lock_wait_s: float = 0.0,
 ) -> RunReport:
     """Run ``job`` over one partition on ``conn``, holding the partition's lock."""
     run_at = run_at or pd.Timestamp.now(tz="UTC")
     report = RunReport(job.new_summary(), partitions=1)
-    with _partition_lock(conn, job.name, partition):
+    with _partition_lock(conn, job.name, partition, wait_s=lock_wait_s):
         due = job.fetch_due(conn, as_of, partition, meter_ids)
         conn.commit()
         for start in range(0, len(due), job.chunk_size):
@@ -161,12 +185,17 @@ def _compute(
 
 
 @contextmanager
-def _partition_lock(conn: psycopg.Connection, job: str, partition: Partition) -> Iterator[None]:
+def _partition_lock(
+    conn: psycopg.Connection, job: str, partition: Partition, *, wait_s: float = 0.0
+) -> Iterator[None]:
     """A session advisory lock on (job, partition): one run of a partition at a time."""
     key = (f"releve {job}", partition.count * 65536 + partition.index)
-    row = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s), %s)", key).fetchone()
-    conn.commit()
-    if not row or not row[0]:
+    deadline = time.monotonic() + wait_s
+    locked = _try_lock(conn, key)
+    while not locked and time.monotonic() < deadline:
+        time.sleep(0.2)
+        locked = _try_lock(conn, key)
+    if not locked:
         raise JobLocked(
             f"another `releve {job}` is running partition {partition} on this store; "
             "wait for it to finish"
@@ -177,6 +206,12 @@ def _partition_lock(conn: psycopg.Connection, job: str, partition: Partition) ->
         conn.rollback()
         conn.execute("SELECT pg_advisory_unlock(hashtext(%s), %s)", key)
         conn.commit()
+
+
+def _try_lock(conn: psycopg.Connection, key: tuple[str, int]) -> bool:
+    row = conn.execute("SELECT pg_try_advisory_lock(hashtext(%s), %s)", key).fetchone()
+    conn.commit()
+    return bool(row and row[0])
 
 
 def run_job(
