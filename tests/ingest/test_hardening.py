@@ -14,7 +14,9 @@ from ingest.readings_csv import ReadingsCsvOptions
 pytestmark = pytest.mark.integration
 SAMPLE_METERS = Path(__file__).resolve().parents[2] / "data" / "sample" / "meters.csv"
 READINGS = "meter_id,timestamp,index,unit\n"
-PENDING = pytest.mark.xfail(strict=True, reason="issue 19: fixed in a later commit")
+PENDING = pytest.mark.xfail(
+    strict=True, reason="issue 19: defect not fixed yet (strict: passing fails the suite)"
+)
 
 
 def write(path: Path, text: str, *, encoding: str = "utf-8") -> Path:
